@@ -1,0 +1,1 @@
+"""Pure torch math of latent walks (shared/SPEC.md). Never imports ComfyUI."""

@@ -1,0 +1,81 @@
+"""Frame times and easing of walks (shared/SPEC.md, "Frame times and easing")."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import torch
+from torch import Tensor
+
+
+def _linear(t: Tensor) -> Tensor:
+    """e(t) = t."""
+    return t
+
+
+def _smoothstep(t: Tensor) -> Tensor:
+    """e(t) = 3 t^2 - 2 t^3: zero slope at both ends."""
+    return t * t * (3.0 - 2.0 * t)
+
+
+def _cosine(t: Tensor) -> Tensor:
+    """e(t) = (1 - cos(pi t)) / 2: cosine ease-in-out."""
+    return (1.0 - torch.cos(math.pi * t)) / 2.0
+
+
+def _ease_in(t: Tensor) -> Tensor:
+    """e(t) = t^2: starts slow, ends fast."""
+    return t * t
+
+
+def _ease_out(t: Tensor) -> Tensor:
+    """e(t) = 1 - (1 - t)^2: starts fast, ends slow."""
+    return 1.0 - (1.0 - t) ** 2
+
+
+EASINGS: dict[str, Callable[[Tensor], Tensor]] = {
+    "linear": _linear,
+    "smoothstep": _smoothstep,
+    "cosine": _cosine,
+    "ease_in": _ease_in,
+    "ease_out": _ease_out,
+}
+
+
+def ease(t: Tensor, easing: str) -> Tensor:
+    """Apply the named easing e with e(0) = 0 and e(1) = 1 exactly, clamped to [0, 1]."""
+    try:
+        fn = EASINGS[easing]
+    except KeyError:
+        raise ValueError(f"easing must be one of {', '.join(EASINGS)}, got {easing!r}") from None
+    return fn(t).clamp(0.0, 1.0)
+
+
+def frame_times(frames: int, closed: bool = False) -> Tensor:
+    """Times t_k of the frames k = 0..N-1 of one segment, float64.
+
+    Open walk: t_k = k / (N - 1), both endpoints are frames (N = 1 gives t_0 = 0).
+    Closed walk (loop): t_k = k / N, so the frame after the last would equal the first.
+    """
+    if frames < 1:
+        raise ValueError(f"frames must be >= 1, got {frames}")
+    k = torch.arange(frames, dtype=torch.float64)
+    if closed:
+        return k / frames
+    return k / max(frames - 1, 1)
+
+
+def window(total: int, start_frame: int, frame_count: int) -> range:
+    """Frame indices [start, start + count) of a walk of `total` frames; count 0 means to the end."""
+    if start_frame < 0 or start_frame >= total:
+        raise ValueError(f"start_frame must be in 0..{total - 1} for a walk of {total} frames, got {start_frame}")
+    if frame_count < 0:
+        raise ValueError(f"frame_count must be >= 0 (0 = to the end of the walk), got {frame_count}")
+    stop = total if frame_count == 0 else start_frame + frame_count
+    if stop > total:
+        raise ValueError(
+            f"start_frame + frame_count = {stop} is past the end of the walk ({total} frames): "
+            f"lower frame_count to at most {total - start_frame} or set it to 0 for the rest"
+        )
+    return range(start_frame, stop)

@@ -1,0 +1,20 @@
+"""The pack's ComfyUI nodes (V3 schema): thin adapters of latent_ops to ComfyUI types."""
+
+from __future__ import annotations
+
+from .comfy import ComfyExtension, io
+from .noise_walks import MeanderSeedWalk
+
+NODES: list[type[io.ComfyNode]] = [MeanderSeedWalk]
+
+
+class MeanderExtension(ComfyExtension):
+    """Registers every Meander node with ComfyUI."""
+
+    async def get_node_list(self) -> list[type[io.ComfyNode]]:
+        return list(NODES)
+
+
+async def comfy_entrypoint() -> MeanderExtension:
+    """ComfyUI's V3 entry point for the pack."""
+    return MeanderExtension()

@@ -1,0 +1,147 @@
+"""Runs a real ComfyUI in this process: boot it on a base directory, run API-format graphs.
+
+ComfyUI keeps global state, so one process boots one ComfyUI (`boot` returns the same Bed on a
+second call). The ComfyUI tree is $COMFYUI_DIR, or the one scripts/setup.sh extracted into
+.comfyui/ComfyUI. The base directory holds custom_nodes/ (this pack, linked), models/, input/,
+output/, temp/ and user/, so a run never writes into the ComfyUI tree or the user's folders.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+PACK_NAME = "meander-latent-walks"
+
+
+def comfy_dir() -> Path:
+    """The ComfyUI tree: $COMFYUI_DIR or .comfyui/ComfyUI (made by scripts/setup.sh)."""
+    path = Path(os.environ.get("COMFYUI_DIR") or REPO / ".comfyui" / "ComfyUI").resolve()
+    if not (path / "main.py").is_file():
+        raise FileNotFoundError(f"no ComfyUI at {path}: run scripts/setup.sh (or set COMFYUI_DIR)")
+    return path
+
+
+def import_comfy_path() -> Path:
+    """Put the ComfyUI tree first on sys.path and return it."""
+    path = comfy_dir()
+    if str(path) not in sys.path:
+        sys.path.insert(0, str(path))
+    return path
+
+
+def make_base(base: Path) -> Path:
+    """Create a ComfyUI base directory with this pack linked into its custom_nodes/."""
+    for sub in ("custom_nodes", "models/checkpoints", "input", "output", "temp", "user/default"):
+        (base / sub).mkdir(parents=True, exist_ok=True)
+    link = base / "custom_nodes" / PACK_NAME
+    if not link.exists():
+        link.symlink_to(REPO, target_is_directory=True)
+    return base
+
+
+class _Server:
+    """The few members of ComfyUI's PromptServer the executor calls; keeps the events it gets."""
+
+    def __init__(self) -> None:
+        self.client_id = None
+        self.last_node_id = None
+        self.last_prompt_id = None
+        self.events: list[tuple[str, Any]] = []
+
+    def send_sync(self, event: str, data: Any, sid: str | None = None) -> None:
+        self.events.append((event, data))
+
+    def queue_updated(self) -> None:
+        pass
+
+
+@dataclass
+class RunResult:
+    """What one graph run produced: the UI outputs by node id and the executor's events."""
+
+    outputs: dict[str, Any]
+    events: list[tuple[str, Any]] = field(default_factory=list)
+
+    def files(self, node_id: str, key: str = "images") -> list[dict]:
+        """The files an output node reported (each {'filename', 'subfolder', 'type'})."""
+        return list(self.outputs.get(node_id, {}).get(key, []))
+
+
+class GraphError(RuntimeError):
+    """A graph failed validation or execution; the message is ComfyUI's."""
+
+
+class Bed:
+    """A booted in-process ComfyUI on one base directory."""
+
+    def __init__(self, base: Path) -> None:
+        import execution
+        import folder_paths
+
+        self.base = base
+        self.folder_paths = folder_paths
+        self._execution = execution
+        self._server = _Server()
+        self._executor = execution.PromptExecutor(self._server, cache_type=execution.CacheType.NONE, cache_args={"lru": 0, "ram": 0})
+
+    @property
+    def output_dir(self) -> Path:
+        return Path(self.folder_paths.get_output_directory())
+
+    def node_class(self, node_type: str) -> type:
+        import nodes
+
+        return nodes.NODE_CLASS_MAPPINGS[node_type]
+
+    def validate(self, prompt: dict) -> list[str]:
+        """ComfyUI's own validate_prompt on an API-format graph: its output node ids, or GraphError."""
+        ok, error, outputs, node_errors = asyncio.run(self._execution.validate_prompt(str(uuid.uuid4()), prompt, None))
+        if not ok:
+            raise GraphError(f"invalid graph: {error}; node errors: {node_errors}")
+        return outputs
+
+    def run(self, prompt: dict) -> RunResult:
+        """Validate and execute an API-format graph; raise GraphError with ComfyUI's message on failure."""
+        outputs = self.validate(prompt)
+        self._server.events = []
+        prompt_id = str(uuid.uuid4())
+        self._executor.execute(prompt, prompt_id, {}, outputs)
+        if not self._executor.success:
+            errors = [data for event, data in self._executor.status_messages if event == "execution_error"]
+            detail = errors[0].get("exception_message", errors[0]) if errors else self._executor.status_messages
+            raise GraphError(str(detail).strip())
+        return RunResult(dict(self._executor.history_result["outputs"]), list(self._server.events))
+
+
+_BED: Bed | None = None
+
+
+def boot(base: Path) -> Bed:
+    """Boot ComfyUI on the CPU with `base` as its base directory and load every node, this pack's too."""
+    global _BED
+    if _BED is not None:
+        if _BED.base != base:
+            raise RuntimeError(f"ComfyUI is already booted on {_BED.base} in this process")
+        return _BED
+    make_base(base)
+    import_comfy_path()
+    from comfy.cli_args import args
+
+    args.cpu = True
+    args.base_directory = str(base)
+    args.disable_api_nodes = True
+    import utils.extra_config  # noqa: F401  (before nodes: nodes puts comfy/ first on sys.path)
+    import nodes
+
+    asyncio.run(nodes.init_extra_nodes(init_custom_nodes=True, init_api_nodes=False))
+    if "MeanderSeedWalk" not in nodes.NODE_CLASS_MAPPINGS:
+        raise RuntimeError(f"ComfyUI did not load the pack from {base / 'custom_nodes' / PACK_NAME}")
+    _BED = Bed(base)
+    return _BED
