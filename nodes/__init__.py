@@ -13,8 +13,3 @@ class MeanderExtension(ComfyExtension):
 
     async def get_node_list(self) -> list[type[io.ComfyNode]]:
         return list(NODES)
-
-
-async def comfy_entrypoint() -> MeanderExtension:
-    """ComfyUI's V3 entry point for the pack."""
-    return MeanderExtension()

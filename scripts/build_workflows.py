@@ -1,0 +1,90 @@
+"""Writes the bundled UI-format workflows in workflows/ from their definitions below.
+
+Run `.venv/bin/python -m scripts.build_workflows` after changing a node's inputs; the tests fail
+while a committed workflow differs from what this builds.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from scripts import bed
+from scripts.workflow import NodeInfo, UIGraph, dump, node_info_of
+
+WORKFLOWS = bed.REPO / "workflows"
+USER_CHECKPOINT = "v1-5-pruned-emaonly.safetensors"
+NEGATIVE = "blurry, low quality, watermark, text"
+
+
+def _model_and_prompts(g: UIGraph, prompt: str) -> tuple:
+    """Checkpoint loader and positive / negative text encoders, in their groups."""
+    ckpt = g.add("CheckpointLoaderSimple", (40, 120), {"ckpt_name": USER_CHECKPOINT})
+    g.group("1. Model", [ckpt])
+    pos = g.add("CLIPTextEncode", (40, 330), {"text": prompt}, {"clip": (ckpt, 1)}, title="Prompt")
+    neg = g.add("CLIPTextEncode", (40, 600), {"text": NEGATIVE}, {"clip": (ckpt, 1)}, title="Negative prompt")
+    g.group("2. Prompts", [pos, neg])
+    return ckpt, pos, neg
+
+
+def _sample_and_save(g: UIGraph, ckpt, pos, neg, noise_src, latent_src, prefix: str, x: float) -> None:
+    """Custom sampler over the walk's NOISE and LATENT, VAE decode, mp4 through core video nodes."""
+    guider = g.add("CFGGuider", (x, 120), {"cfg": 7.5}, {"model": (ckpt, 0), "positive": (pos, 0), "negative": (neg, 0)})
+    sampler = g.add("KSamplerSelect", (x, 300), {"sampler_name": "euler"})
+    sigmas = g.add("BasicScheduler", (x, 400), {"scheduler": "normal", "steps": 25, "denoise": 1.0},
+                   {"model": (ckpt, 0)})
+    run = g.add("SamplerCustomAdvanced", (x, 570), links={
+        "noise": noise_src, "guider": (guider, 0), "sampler": (sampler, 0), "sigmas": (sigmas, 0),
+        "latent_image": latent_src})
+    g.group("4. Sample (deterministic sampler: euler)", [guider, sampler, sigmas, run])
+    decode = g.add("VAEDecode", (x + 380, 120), links={"samples": (run, 0), "vae": (ckpt, 2)})
+    video = g.add("CreateVideo", (x + 380, 230), {"fps": 24.0}, {"images": (decode, 0)})
+    save = g.add("SaveVideo", (x + 380, 360), {"filename_prefix": prefix, "format": "mp4", "codec": "h264"},
+                 {"video": (video, 0)})
+    g.group("5. Decode and save the video", [decode, video, save])
+
+
+def seed_walk(node_info: NodeInfo) -> dict:
+    """A walk between two seeds' noise at a fixed prompt, rendered to an mp4."""
+    g = UIGraph(node_info)
+    ckpt, pos, neg = _model_and_prompts(g, "a lighthouse on a cliff at sunset, oil painting")
+    walk = g.add("MeanderSeedWalk", (440, 120), {"seed_a": 1337, "seed_b": 42, "frames": 48},
+                 title="Seed walk: the frames' noise")
+    g.group("3. Walk", [walk])
+    _sample_and_save(g, ckpt, pos, neg, (walk, 0), (walk, 1), "meander/seed_walk", 820)
+    g.note(
+        "## Seed walk\n"
+        "The starting noise walks from **seed_a**'s to **seed_b**'s along a great circle (slerp), so "
+        "every frame is a sharp image and frame 0 / the last frame are exactly what KSampler makes "
+        "with those seeds.\n\n"
+        "**Change:** the checkpoint (1), the prompts (2), `seed_a`, `seed_b`, `frames` and the size "
+        "(3), `fps` (5). 48 frames at 24 fps is a 2 s clip.\n\n"
+        "Keep a deterministic sampler (euler, dpmpp_2m, ddim...): ancestral and SDE samplers add new "
+        "noise each step and the frames jump.",
+        (440, 460), (340, 360))
+    return g.to_json()
+
+
+BUILDERS: dict[str, Callable[[NodeInfo], dict]] = {
+    "meander_seed_walk": seed_walk,
+}
+
+
+def build_all(node_info: NodeInfo) -> dict[str, str]:
+    """file name -> JSON text of every bundled workflow."""
+    return {f"{name}.json": dump(build(node_info)) for name, build in BUILDERS.items()}
+
+
+def main() -> None:
+    comfy = bed.boot(Path(tempfile.mkdtemp(prefix="meander-build-")))
+    import nodes
+
+    for name, text in build_all(node_info_of(nodes.NODE_CLASS_MAPPINGS)).items():
+        (WORKFLOWS / name).write_text(text)
+        print(f"wrote {WORKFLOWS / name}")
+    del comfy
+
+
+if __name__ == "__main__":
+    main()

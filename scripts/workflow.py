@@ -1,0 +1,259 @@
+"""ComfyUI workflows in both formats: build UI-format graphs, convert UI format to API format.
+
+The UI ("workflow") format is what drag-and-drop and the template browser load; the API format
+is what POST /prompt and the executor take. ComfyUI's backend has no converter (the frontend's
+graphToPrompt does it), so this module does it from the node definitions that /object_info
+serves: each node's widget inputs, in definition order, take the node's `widgets_values` in
+order (an INT with control_after_generate stores one more value, the control mode, after its
+own); linked inputs take [source node id, output slot], followed through Reroute nodes, and a
+PrimitiveNode's link gives its value. Note, MarkdownNote, Reroute and PrimitiveNode exist only
+in the frontend; groups are layout and do not reach the API format.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+NodeInfo = Callable[[str], dict]
+"""node type -> its /object_info entry (raises KeyError for an unknown type)."""
+
+FRONTEND_ONLY = {"Note", "MarkdownNote", "Reroute", "PrimitiveNode"}
+WIDGET_TYPES = {"INT", "FLOAT", "STRING", "BOOLEAN", "COMBO"}
+MODE_MUTED = 2
+MODE_BYPASS = 4
+
+
+def node_info_of(node_classes: Mapping[str, type]) -> NodeInfo:
+    """/object_info entries from ComfyUI's NODE_CLASS_MAPPINGS, as the server builds them."""
+
+    def info(node_type: str) -> dict:
+        cls = node_classes[node_type]
+        if hasattr(cls, "GET_NODE_INFO_V1"):
+            return cls.GET_NODE_INFO_V1()
+        types = cls.INPUT_TYPES()
+        return {
+            "input": types,
+            "input_order": {key: list(value) for key, value in types.items()},
+            "output": list(cls.RETURN_TYPES),
+            "output_name": list(getattr(cls, "RETURN_NAMES", cls.RETURN_TYPES)),
+        }
+
+    return info
+
+
+def input_specs(info: dict) -> list[tuple[str, Any, dict]]:
+    """(name, type, options) of every required then optional input, in definition order."""
+    out = []
+    for section in ("required", "optional"):
+        specs = info["input"].get(section, {})
+        for name in info.get("input_order", {}).get(section, list(specs)):
+            spec = specs[name]
+            out.append((name, spec[0], spec[1] if len(spec) > 1 else {}))
+    return out
+
+
+def is_widget(kind: Any, options: dict) -> bool:
+    """A widget input: a combo (list of options) or a primitive type not forced to a socket."""
+    if options.get("forceInput"):
+        return False
+    return isinstance(kind, list) or kind in WIDGET_TYPES
+
+
+def widget_names(info: dict) -> list[tuple[str, bool]]:
+    """(name, has a control_after_generate value) of the widgets, in widgets_values order."""
+    return [
+        (name, bool(options.get("control_after_generate")))
+        for name, kind, options in input_specs(info)
+        if is_widget(kind, options)
+    ]
+
+
+def _links(ui: dict) -> dict[int, tuple[int, int, int, int, str]]:
+    """link id -> (origin node, origin slot, target node, target slot, type)."""
+    out = {}
+    for link in ui.get("links", []):
+        if isinstance(link, dict):
+            out[link["id"]] = (link["origin_id"], link["origin_slot"], link["target_id"], link["target_slot"], link["type"])
+        else:
+            out[link[0]] = tuple(link[1:6])
+    return out
+
+
+def ui_to_api(ui: dict, node_info: NodeInfo) -> dict[str, dict]:
+    """The API-format prompt of a UI-format workflow (what the frontend's graphToPrompt sends)."""
+    nodes = {node["id"]: node for node in ui["nodes"]}
+    links = _links(ui)
+
+    def source(link_id: int) -> Any:
+        """[node id, slot], or a PrimitiveNode's value: what feeds a link, through reroutes."""
+        origin, slot = links[link_id][0], links[link_id][1]
+        node = nodes[origin]
+        if node["type"] == "Reroute":
+            upstream = node["inputs"][0].get("link")
+            if upstream is None:
+                raise ValueError(f"Reroute node {origin} has no input")
+            return source(upstream)
+        if node["type"] == "PrimitiveNode":
+            return node["widgets_values"][0]
+        if node.get("mode") == MODE_BYPASS:
+            raise ValueError(f"node {origin} ({node['type']}) is bypassed: un-bypass or remove it")
+        return [str(origin), slot]
+
+    prompt: dict[str, dict] = {}
+    for node_id, node in nodes.items():
+        if node["type"] in FRONTEND_ONLY or node.get("mode") == MODE_MUTED:
+            continue
+        if node.get("mode") == MODE_BYPASS:
+            raise ValueError(f"node {node_id} ({node['type']}) is bypassed: un-bypass or remove it")
+        info = node_info(node["type"])
+        values = node.get("widgets_values", [])
+        inputs: dict[str, Any] = {}
+        if isinstance(values, dict):
+            inputs.update({name: values[name] for name, _ in widget_names(info) if name in values})
+        else:
+            position = 0
+            for name, has_control in widget_names(info):
+                if position < len(values):
+                    inputs[name] = values[position]
+                position += 2 if has_control else 1
+        for socket in node.get("inputs", []):
+            if socket.get("link") is not None:
+                inputs[socket["name"]] = source(socket["link"])
+        entry = {"class_type": node["type"], "inputs": inputs}
+        if node.get("title"):
+            entry["_meta"] = {"title": node["title"]}
+        prompt[str(node_id)] = entry
+    return prompt
+
+
+@dataclass
+class _Node:
+    id: int
+    type: str
+    info: dict
+
+
+@dataclass
+class UIGraph:
+    """Builds a UI-format workflow from node definitions, so widget order and types are right."""
+
+    node_info: NodeInfo
+    nodes: list[dict] = field(default_factory=list)
+    links: list[list] = field(default_factory=list)
+    groups: list[dict] = field(default_factory=list)
+
+    def add(
+        self,
+        node_type: str,
+        pos: tuple[float, float],
+        widgets: Mapping[str, Any] | None = None,
+        links: Mapping[str, tuple[_Node, int]] | None = None,
+        title: str | None = None,
+        width: float = 320,
+    ) -> _Node:
+        """Add a node; widgets not given take their defaults, `links` maps an input to (node, slot)."""
+        info = self.node_info(node_type)
+        widgets = dict(widgets or {})
+        links = dict(links or {})
+        node_id = len(self.nodes) + 1
+        values: list[Any] = []
+        sockets: list[dict] = []
+        for name, kind, options in input_specs(info):
+            type_name = "COMBO" if isinstance(kind, list) else kind
+            if is_widget(kind, options):
+                if name in widgets:
+                    value = widgets.pop(name)
+                elif "default" in options:
+                    value = options["default"]
+                elif isinstance(kind, list) or "options" in options:
+                    value = (kind if isinstance(kind, list) else options["options"])[0]
+                else:
+                    raise ValueError(f"{node_type}.{name} has no default: give its value")
+                values.append(value)
+                if options.get("control_after_generate"):
+                    values.append("fixed")
+                sockets.append({"name": name, "type": type_name, "widget": {"name": name}, "link": None})
+            else:
+                sockets.append({"name": name, "type": type_name, "link": None})
+        if widgets:
+            raise ValueError(f"{node_type} has no widgets {sorted(widgets)}")
+        for name, (src, slot) in links.items():
+            socket = next((s for s in sockets if s["name"] == name), None)
+            if socket is None:
+                raise ValueError(f"{node_type} has no input {name!r}")
+            link_id = len(self.links) + 1
+            kind = src.info["output"][slot]
+            self.links.append([link_id, src.id, slot, node_id, sockets.index(socket), kind])
+            socket["link"] = link_id
+            out = self.nodes[src.id - 1]["outputs"][slot]
+            out["links"].append(link_id)
+        outputs = [
+            {"name": name, "type": kind, "links": [], "slot_index": slot}
+            for slot, (name, kind) in enumerate(zip(info.get("output_name", info["output"]), info["output"]))
+        ]
+        n_widgets = sum(1 for s in sockets if "widget" in s)
+        n_slots = max(len(outputs), len(sockets) - n_widgets)
+        multiline = sum(1 for name, _, o in input_specs(info) if o.get("multiline"))
+        height = 46 + 22 * n_slots + 26 * n_widgets + 90 * multiline
+        node = {
+            "id": node_id,
+            "type": node_type,
+            "pos": list(pos),
+            "size": [width, height],
+            "flags": {},
+            "order": node_id - 1,
+            "mode": 0,
+            "inputs": sockets,
+            "outputs": outputs,
+            "properties": {"Node name for S&R": node_type},
+            "widgets_values": values,
+        }
+        if title:
+            node["title"] = title
+        self.nodes.append(node)
+        return _Node(node_id, node_type, info)
+
+    def note(self, text: str, pos: tuple[float, float], size: tuple[float, float] = (420, 240),
+             title: str = "Read me") -> None:
+        """A Markdown note shown in the graph (frontend only)."""
+        node_id = len(self.nodes) + 1
+        self.nodes.append({
+            "id": node_id, "type": "MarkdownNote", "pos": list(pos), "size": list(size), "flags": {},
+            "order": node_id - 1, "mode": 0, "inputs": [], "outputs": [], "title": title,
+            "properties": {}, "widgets_values": [text], "color": "#432", "bgcolor": "#653",
+        })
+
+    def group(self, title: str, members: list[_Node], color: str = "#3f789e", pad: float = 20) -> None:
+        """A titled group framing `members`."""
+        boxes = [self.nodes[m.id - 1] for m in members]
+        x0 = min(n["pos"][0] for n in boxes) - pad
+        y0 = min(n["pos"][1] for n in boxes) - pad - 50
+        x1 = max(n["pos"][0] + n["size"][0] for n in boxes) + pad
+        y1 = max(n["pos"][1] + n["size"][1] for n in boxes) + pad
+        self.groups.append({"id": len(self.groups) + 1, "title": title, "bounding": [x0, y0, x1 - x0, y1 - y0],
+                            "color": color, "font_size": 24, "flags": {}})
+
+    def to_json(self) -> dict:
+        return {
+            "last_node_id": len(self.nodes),
+            "last_link_id": len(self.links),
+            "nodes": self.nodes,
+            "links": self.links,
+            "groups": self.groups,
+            "config": {},
+            "extra": {"ds": {"scale": 0.8, "offset": [40, 60]}},
+            "version": 0.4,
+        }
+
+
+def load(path: Path) -> dict:
+    return json.loads(Path(path).read_text())
+
+
+def dump(workflow: dict) -> str:
+    """Stable JSON text of a workflow (two-space indent, trailing newline)."""
+    return json.dumps(workflow, indent=2, ensure_ascii=False) + "\n"
