@@ -1,0 +1,34 @@
+"""How ComfyUI loads the pack: V3 entry point only, prefixed node ids, tooltips everywhere."""
+
+import ast
+
+import pytest
+
+from scripts.bed import REPO
+
+PACK_NODES = ["MeanderSeedWalk"]
+
+
+def test_package_exports_only_the_entrypoint_and_web_directory():
+    """A module that also exports NODE_CLASS_MAPPINGS has its entrypoint ignored by ComfyUI 0.3.75."""
+    tree = ast.parse((REPO / "__init__.py").read_text())
+    names = {t.id for node in tree.body if isinstance(node, ast.Assign) for t in node.targets}
+    names |= {node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    assert names == {"comfy_entrypoint", "WEB_DIRECTORY", "__all__"}
+
+
+@pytest.mark.parametrize("node_id", PACK_NODES)
+def test_node_is_registered_with_description_and_tooltips(comfy, node_info, node_id):
+    info = node_info(node_id)
+    assert info["description"] and info["display_name"].endswith("(Meander)")
+    assert info["category"].startswith("latent/meander")
+    for section in ("required", "optional"):
+        for name, spec in info["input"].get(section, {}).items():
+            assert spec[1].get("tooltip"), f"{node_id}.{name} has no tooltip"
+    assert all(info["output_tooltips"]), f"{node_id} has an output without tooltip"
+
+
+def test_every_meander_node_is_listed_here(comfy):
+    import nodes
+
+    assert sorted(n for n in nodes.NODE_CLASS_MAPPINGS if n.startswith("Meander")) == sorted(PACK_NODES)

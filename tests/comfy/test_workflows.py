@@ -1,0 +1,98 @@
+"""Bundled workflows: built from scripts/build_workflows.py, valid for the real ComfyUI, rendered."""
+
+from pathlib import Path
+
+import av
+import pytest
+
+from scripts import build_workflows
+from scripts.render import apply_overrides, video_outputs
+from scripts.workflow import FRONTEND_ONLY, input_specs, is_widget, load, ui_to_api, widget_names
+from tests.comfy import graphs
+
+WORKFLOWS = sorted(build_workflows.WORKFLOWS.glob("*.json"))
+TEST_SETTINGS = [("ckpt_name", graphs.TEST_CHECKPOINT), ("width", "64"), ("height", "64"), ("steps", "3")]
+
+
+def test_every_builder_has_its_committed_workflow(node_info):
+    """workflows/*.json is exactly what the builder makes (run `make workflows` after a change)."""
+    built = build_workflows.build_all(node_info)
+    assert sorted(built) == [p.name for p in WORKFLOWS]
+    for name, text in built.items():
+        assert (build_workflows.WORKFLOWS / name).read_text() == text, f"{name} is stale: run make workflows"
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.stem)
+def test_workflow_matches_the_node_definitions(path: Path, node_info):
+    """Every node type exists, widget values fit their inputs, every link joins matching types."""
+    ui = load(path)
+    nodes = {n["id"]: n for n in ui["nodes"]}
+    for node in ui["nodes"]:
+        if node["type"] in FRONTEND_ONLY:
+            continue
+        info = node_info(node["type"])
+        expected = sum(2 if control else 1 for _, control in widget_names(info))
+        assert len(node["widgets_values"]) == expected, node["type"]
+        values = iter(node["widgets_values"])
+        for name, kind, options in input_specs(info):
+            if not is_widget(kind, options):
+                continue
+            value = next(values)
+            if options.get("control_after_generate"):
+                assert next(values) in ("fixed", "increment", "decrement", "randomize")
+            choices = kind if isinstance(kind, list) else options.get("options")
+            if choices is not None and name != "ckpt_name":
+                assert value in choices, (node["type"], name, value)
+            if "min" in options:
+                assert options["min"] <= value <= options["max"], (node["type"], name, value)
+    for link_id, origin, slot, target, target_slot, kind in ui["links"]:
+        out_type = node_info(nodes[origin]["type"])["output"][slot]
+        socket = nodes[target]["inputs"][target_slot]
+        assert socket["link"] == link_id and kind == out_type == socket["type"], (link_id, kind, out_type)
+    assert ui["groups"] and any(n["type"] == "MarkdownNote" for n in ui["nodes"]), "needs groups and a note"
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.stem)
+def test_workflow_renders_a_video_with_every_frame(path: Path, comfy, node_info):
+    prompt = ui_to_api(load(path), node_info)
+    apply_overrides(prompt, [*TEST_SETTINGS, ("frames", "6")])
+    videos = video_outputs(comfy.run(prompt).outputs)
+    assert [v.suffix for v in videos] == [".mp4"]
+    with av.open(str(videos[0])) as container:
+        stream = container.streams.video[0]
+        frames = [f.to_ndarray(format="rgb24") for f in container.decode(stream)]
+    assert len(frames) == 6 and frames[0].shape == (64, 64, 3)
+
+
+def test_converter_follows_reroutes_primitives_and_drops_notes(node_info):
+    """UI -> API: widget order, a Reroute between two nodes, a PrimitiveNode's value, a muted node."""
+    ui = {
+        "nodes": [
+            {"id": 1, "type": "EmptyLatentImage", "mode": 0, "inputs": [
+                {"name": "width", "type": "INT", "widget": {"name": "width"}, "link": 3}],
+             "outputs": [{"name": "LATENT", "type": "LATENT", "links": [1]}], "widgets_values": [512, 320, 2]},
+            {"id": 2, "type": "Reroute", "mode": 0, "inputs": [{"name": "", "type": "*", "link": 1}],
+             "outputs": [{"name": "", "type": "LATENT", "links": [2]}]},
+            {"id": 3, "type": "KSampler", "mode": 0, "inputs": [
+                {"name": "latent_image", "type": "LATENT", "link": 2}],
+             "outputs": [], "widgets_values": [7, "randomize", 12, 6.5, "euler", "karras", 0.9]},
+            {"id": 4, "type": "PrimitiveNode", "mode": 0, "inputs": [],
+             "outputs": [{"name": "INT", "type": "INT", "links": [3]}], "widgets_values": [768, "fixed"]},
+            {"id": 5, "type": "Note", "mode": 0, "widgets_values": ["hello"]},
+            {"id": 6, "type": "VAEDecode", "mode": 2, "inputs": [], "widgets_values": []},
+        ],
+        "links": [[1, 1, 0, 2, 0, "LATENT"], [2, 2, 0, 3, 0, "LATENT"], [3, 4, 0, 1, 0, "INT"]],
+    }
+    api = ui_to_api(ui, node_info)
+    assert set(api) == {"1", "3"}
+    assert api["1"]["inputs"] == {"width": 768, "height": 320, "batch_size": 2}
+    assert api["3"]["inputs"] == {"seed": 7, "steps": 12, "cfg": 6.5, "sampler_name": "euler",
+                                  "scheduler": "karras", "denoise": 0.9, "latent_image": ["1", 0]}
+
+
+def test_overrides_refuse_unknown_names_and_bad_values(node_info):
+    prompt = ui_to_api(load(WORKFLOWS[0]), node_info)
+    with pytest.raises(ValueError, match="no node in the workflow has a widget called 'framez'"):
+        apply_overrides(prompt, [("framez", "3")])
+    with pytest.raises(ValueError, match="frames takes a int"):
+        apply_overrides(prompt, [("frames", "many")])
