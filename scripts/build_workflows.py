@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from scripts import bed
@@ -66,14 +67,27 @@ def seed_walk(node_info: NodeInfo) -> dict:
     return g.to_json()
 
 
-BUILDERS: dict[str, Callable[[NodeInfo], dict]] = {
-    "meander_seed_walk": seed_walk,
+@dataclass(frozen=True)
+class Bundled:
+    """A bundled workflow: its builder, and how the tests render it small and fast.
+
+    `test_overrides` are --set NAME=VALUE pairs applied on top of the test model, 64x64 and 3
+    steps; `test_frames` is the number of frames the test render must then write.
+    """
+
+    build: Callable[[NodeInfo], dict]
+    test_overrides: tuple[tuple[str, str], ...]
+    test_frames: int
+
+
+BUNDLED: dict[str, Bundled] = {
+    "meander_seed_walk": Bundled(seed_walk, (("frames", "6"),), 6),
 }
 
 
 def build_all(node_info: NodeInfo) -> dict[str, str]:
     """file name -> JSON text of every bundled workflow."""
-    return {f"{name}.json": dump(build(node_info)) for name, build in BUILDERS.items()}
+    return {f"{name}.json": dump(b.build(node_info)) for name, b in BUNDLED.items()}
 
 
 def main() -> None:

@@ -13,8 +13,7 @@ import pytest
 
 from scripts import bed
 from scripts.render import apply_overrides
-from scripts.workflow import load, ui_to_api
-from tests.comfy.test_workflows import TEST_SETTINGS, WORKFLOWS
+from tests.comfy.test_workflows import WORKFLOWS, small_prompt
 
 STARTUP_S = 120
 RENDER_S = 240
@@ -65,8 +64,8 @@ def test_server_registers_the_nodes_and_lists_the_workflows(server):
 
 
 def test_server_renders_the_bundled_walk_to_mp4(server, comfy, node_info):
-    prompt = ui_to_api(load(WORKFLOWS[0]), node_info)
-    apply_overrides(prompt, [*TEST_SETTINGS, ("frames", "5"), ("filename_prefix", "server/walk")])
+    prompt = small_prompt(bed.REPO / "workflows" / "meander_seed_walk.json", node_info)
+    apply_overrides(prompt, [("filename_prefix", "server/walk")])
     body = json.dumps({"prompt": prompt, "client_id": "meander-test"}).encode()
     request = urllib.request.Request(server + "/prompt", body, {"Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=10) as r:
