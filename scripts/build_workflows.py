@@ -23,8 +23,8 @@ def _model_and_prompts(g: UIGraph, prompt: str) -> tuple:
     """Checkpoint loader and positive / negative text encoders, in their groups."""
     ckpt = g.add("CheckpointLoaderSimple", (40, 120), {"ckpt_name": USER_CHECKPOINT})
     g.group("1. Model", [ckpt])
-    pos = g.add("CLIPTextEncode", (40, 330), {"text": prompt}, {"clip": (ckpt, 1)}, title="Prompt")
-    neg = g.add("CLIPTextEncode", (40, 600), {"text": NEGATIVE}, {"clip": (ckpt, 1)}, title="Negative prompt")
+    pos = g.add("CLIPTextEncode", (40, 400), {"text": prompt}, {"clip": (ckpt, 1)}, title="Prompt")
+    neg = g.add("CLIPTextEncode", (40, 680), {"text": NEGATIVE}, {"clip": (ckpt, 1)}, title="Negative prompt")
     g.group("2. Prompts", [pos, neg])
     return ckpt, pos, neg
 
@@ -38,7 +38,7 @@ def _sample_and_save(g: UIGraph, ckpt, pos, neg, noise_src, latent_src, prefix: 
     run = g.add("SamplerCustomAdvanced", (x, 570), links={
         "noise": noise_src, "guider": (guider, 0), "sampler": (sampler, 0), "sigmas": (sigmas, 0),
         "latent_image": latent_src})
-    g.group("4. Sample (deterministic sampler: euler)", [guider, sampler, sigmas, run])
+    g.group("4. Sample (euler)", [guider, sampler, sigmas, run])
     decode = g.add("VAEDecode", (x + 380, 120), links={"samples": (run, 0), "vae": (ckpt, 2)})
     video = g.add("CreateVideo", (x + 380, 230), {"fps": 24.0}, {"images": (decode, 0)})
     save = g.add("SaveVideo", (x + 380, 360), {"filename_prefix": prefix, "format": "mp4", "codec": "h264"},
@@ -63,7 +63,7 @@ def seed_walk(node_info: NodeInfo) -> dict:
         "(3), `fps` (5). 48 frames at 24 fps is a 2 s clip.\n\n"
         "Keep a deterministic sampler (euler, dpmpp_2m, ddim...): ancestral and SDE samplers add new "
         "noise each step and the frames jump.",
-        (440, 460), (340, 360))
+        (440, 620), (340, 300))
     return g.to_json()
 
 

@@ -47,4 +47,10 @@ link="$comfy/custom_nodes/meander-latent-walks"
 if [ ! -e "$link" ]; then
   ln -s "$here" "$link"
 fi
+# Debian's Chromium for the real-browser test (never a downloaded browser); the test skips with
+# a message where it cannot be installed.
+if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
+    || echo "could not install chromium: the browser test will be skipped" >&2
+fi
 echo "test bed ready: venv $VENV, ComfyUI $comfy"

@@ -1,0 +1,54 @@
+"""The real ComfyUI server, shared by the server and browser tests."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from scripts import bed
+
+STARTUP_S = 120
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def get_json(url: str):
+    with urllib.request.urlopen(url, timeout=10) as r:
+        return json.loads(r.read())
+
+
+@pytest.fixture(scope="session")
+def server(comfy):
+    """main.py --cpu on a free port of 127.0.0.1, on the test bed's base directory."""
+    settings = comfy.base / "user" / "default" / "comfy.settings.json"
+    settings.write_text(json.dumps({"Comfy.TutorialCompleted": True}))
+    port = _free_port()
+    log = open(comfy.base / "server.log", "w")
+    proc = subprocess.Popen(
+        [sys.executable, "main.py", "--cpu", "--listen", "127.0.0.1", "--port", str(port),
+         "--base-directory", str(comfy.base), "--database-url", "sqlite:///:memory:", "--disable-api-nodes"],
+        cwd=bed.comfy_dir(), stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + STARTUP_S
+    while True:
+        try:
+            get_json(url + "/system_stats")
+            break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                pytest.fail("ComfyUI server did not start:\n" + (comfy.base / "server.log").read_text()[-3000:])
+            time.sleep(0.5)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=30)
+    log.close()

@@ -1,0 +1,84 @@
+"""The bundled workflows in the real frontend, in headless Chromium (Debian's, never a download).
+
+Each workflow loads with no missing node; the frontend's own graphToPrompt gives exactly the API
+graph our converter makes; the saved workflow keeps its widget values (the preview widget is not
+saved); the walk nodes show the extension's preview. A screenshot per workflow is kept in
+renders/test-artifacts/.
+"""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from scripts import bed
+from scripts.workflow import FRONTEND_ONLY, load, ui_to_api
+from tests.comfy.test_workflows import WORKFLOWS
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = bed.REPO / "renders" / "test-artifacts"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+@pytest.fixture(scope="module")
+def page(server):
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed (scripts/setup.sh installs it as root): no browser test")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1600, "height": 1000})
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(server, wait_until="domcontentloaded")
+        page.wait_for_function("window.app && window.app.graph && window.LiteGraph", timeout=90_000)
+        page.wait_for_function("window.app.extensionManager !== undefined", timeout=30_000)
+        page.meander_errors = errors
+        yield page
+        browser.close()
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.stem)
+def test_workflow_loads_in_the_frontend_with_no_missing_node(page, path: Path, node_info):
+    ui = load(path)
+    state = page.evaluate(
+        """async (ui) => {
+            await window.app.loadGraphData(structuredClone(ui), true, true, 'meander-test');
+            const nodes = window.app.graph._nodes;
+            const registered = window.LiteGraph.registered_node_types;
+            const prompt = await window.app.graphToPrompt();
+            return {
+              missing: nodes.filter(n => !(n.type in registered)).map(n => n.type),
+              previews: nodes.filter(n => n.comfyClass?.startsWith('Meander'))
+                             .map(n => n.widgets.some(w => w.name === 'meander_preview')),
+              saved: Object.fromEntries(prompt.workflow.nodes.map(n => [n.id, n.widgets_values])),
+              api: prompt.output,
+            };
+        }""",
+        ui,
+    )
+    assert state["missing"] == []
+    assert state["previews"] and all(state["previews"])
+    assert state["saved"] == {str(n["id"]): n.get("widgets_values", []) for n in ui["nodes"]}
+    ours = ui_to_api(ui, node_info)
+    theirs = {k: {"class_type": v["class_type"], "inputs": v["inputs"]} for k, v in state["api"].items()}
+    assert theirs == {k: {"class_type": v["class_type"], "inputs": v["inputs"]} for k, v in ours.items()}
+    assert not any(n["class_type"] in FRONTEND_ONLY for n in state["api"].values())
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(ARTIFACTS / f"browser_{path.stem}.png"))
+    assert page.meander_errors == []
+
+
+def test_walk_preview_label_counts_frames(page):
+    """The extension's label: the emitted window and the length at the graph's fps."""
+    label = page.evaluate(
+        """async () => {
+            const m = await import('/extensions/meander-latent-walks/walk_math.js');
+            return [m.walkLabel(48, [0, 48], 24), m.walkLabel(48, m.emittedWindow(48, {start_frame: 8, frame_count: 12}), 12)];
+        }"""
+    )
+    assert label == ["48 frames · 2.00 s at 24 fps", "frames 8-19 of 48 · 1.00 s at 12 fps"]
