@@ -11,6 +11,7 @@ that name in the graph (e.g. --set frames=24 --set steps=20 --set width=512).
 from __future__ import annotations
 
 import argparse
+import logging
 import shutil
 import sys
 from pathlib import Path
@@ -23,6 +24,8 @@ from scripts.workflow import load, node_info_of, ui_to_api
 DEFAULT_WORKFLOW = bed.REPO / "workflows" / "meander_seed_walk.json"
 TEST_CHECKPOINT = "meander-test-sd15.safetensors"
 VIDEO_SUFFIXES = (".mp4", ".webm", ".webp", ".gif")
+TEST_MODEL_SETTINGS = (("width", "128"), ("height", "128"), ("steps", "5"), ("frames", "24"))
+"""Applied (before --set) when rendering on the test model, so the CPU render takes about a minute."""
 
 
 def parse_override(text: str) -> tuple[str, str]:
@@ -78,6 +81,9 @@ def render(workflow: Path, out: Path, checkpoint: Path | None, overrides: list[t
     if out.exists() and not force:
         raise FileExistsError(f"{out} exists: choose another --out or pass --force to replace it")
     comfy = bed.boot(base)
+    import nodes
+
+    prompt = ui_to_api(load(workflow), node_info_of(nodes.NODE_CLASS_MAPPINGS))
     ckpt_dir = base / "models" / "checkpoints"
     if checkpoint is not None:
         checkpoint = checkpoint.resolve()
@@ -87,15 +93,15 @@ def render(workflow: Path, out: Path, checkpoint: Path | None, overrides: list[t
         if link.is_symlink() or link.exists():
             link.unlink()
         link.symlink_to(checkpoint)
-        ckpt_name = checkpoint.name
+        overrides = [("ckpt_name", checkpoint.name), *overrides]
     else:
-        print("no --checkpoint: using the random-weight test model, so the frames are abstract", file=sys.stderr)
+        print("no --checkpoint: using the random-weight test model (frames are abstract colour fields) at "
+              + ", ".join(f"{n}={v}" for n, v in TEST_MODEL_SETTINGS), file=sys.stderr)
         make_checkpoint(ckpt_dir / TEST_CHECKPOINT)
-        ckpt_name = TEST_CHECKPOINT
-    import nodes
-
-    prompt = ui_to_api(load(workflow), node_info_of(nodes.NODE_CLASS_MAPPINGS))
-    apply_overrides(prompt, [("ckpt_name", ckpt_name), *overrides])
+        present = {name for node in prompt.values() for name in node["inputs"]}
+        overrides = [("ckpt_name", TEST_CHECKPOINT), *[(n, v) for n, v in TEST_MODEL_SETTINGS if n in present],
+                     *overrides]
+    apply_overrides(prompt, overrides)
     videos = video_outputs(comfy.run(prompt).outputs)
     if not videos:
         raise RuntimeError(f"{workflow} saved no video")
@@ -120,7 +126,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--base", type=Path, default=bed.REPO / "renders" / "comfy-base",
                         help="ComfyUI base directory (models/, output/, ...)")
     parser.add_argument("--force", action="store_true", help="replace --out if it exists")
+    parser.add_argument("--verbose", action="store_true", help="show ComfyUI's start-up log")
     args = parser.parse_args(argv)
+    if not args.verbose:
+        logging.basicConfig()
+        logging.getLogger().setLevel(logging.ERROR)
     for path in render(args.workflow, args.out, args.checkpoint, args.overrides, args.base.resolve(), args.force):
         print(f"wrote {path}")
 

@@ -2,7 +2,7 @@
 
 Each workflow loads with no missing node; the frontend's own graphToPrompt gives exactly the API
 graph our converter makes; the saved workflow keeps its widget values (the preview widget is not
-saved); the walk nodes show the extension's preview. A screenshot per workflow is kept in
+saved); every walk node (one with a start_frame window) shows the extension's preview. A screenshot per workflow is kept in
 renders/test-artifacts/.
 """
 
@@ -52,7 +52,7 @@ def test_workflow_loads_in_the_frontend_with_no_missing_node(page, path: Path, n
             const prompt = await window.app.graphToPrompt();
             return {
               missing: nodes.filter(n => !(n.type in registered)).map(n => n.type),
-              previews: nodes.filter(n => n.comfyClass?.startsWith('Meander'))
+              previews: nodes.filter(n => n.widgets?.some(w => w.name === 'start_frame'))
                              .map(n => n.widgets.some(w => w.name === 'meander_preview')),
               saved: Object.fromEntries(prompt.workflow.nodes.map(n => [n.id, n.widgets_values])),
               api: prompt.output,
