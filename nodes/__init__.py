@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from .comfy import ComfyExtension, io
+from .fast_render import MeanderFastRender
 from .noise_walks import MeanderSeedWalk
 
-NODES: list[type[io.ComfyNode]] = [MeanderSeedWalk]
+NODES: list[type[io.ComfyNode]] = [MeanderSeedWalk, MeanderFastRender]
 
 
 class MeanderExtension(ComfyExtension):

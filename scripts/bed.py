@@ -123,8 +123,11 @@ class Bed:
 _BED: Bed | None = None
 
 
-def boot(base: Path) -> Bed:
-    """Boot ComfyUI on the CPU with `base` as its base directory and load every node, this pack's too."""
+def boot(base: Path, cpu: bool = True) -> Bed:
+    """Boot ComfyUI with `base` as its base directory and load every node, this pack's too.
+
+    cpu=True (tests, CI) forces the CPU; cpu=False lets ComfyUI pick the GPU (benchmarks).
+    """
     global _BED
     if _BED is not None:
         if _BED.base != base:
@@ -134,7 +137,7 @@ def boot(base: Path) -> Bed:
     import_comfy_path()
     from comfy.cli_args import args
 
-    args.cpu = True
+    args.cpu = cpu
     args.base_directory = str(base)
     args.disable_api_nodes = True
     import utils.extra_config  # noqa: F401  (before nodes: nodes puts comfy/ first on sys.path)

@@ -32,11 +32,19 @@ UNET_CONFIG = {
     "adm_in_channels": None,
     "use_temporal_attention": False,
 }
+FULL_UNET_CONFIG = {
+    **UNET_CONFIG,
+    "num_res_blocks": [2, 2, 2, 2],
+    "channel_mult": [1, 2, 4, 4],
+    "transformer_depth": [1, 1, 1, 1, 1, 1, 0, 0],
+    "transformer_depth_output": [1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0],
+}
+"""SD1.5's real UNet (860M parameters), for the GPU benchmark."""
 VAE_DDCONFIG = {"double_z": True, "z_channels": 4, "resolution": 256, "in_channels": 3, "out_ch": 3, "ch": 128,
                 "ch_mult": [1, 2, 4, 4], "num_res_blocks": 2, "attn_resolutions": [], "dropout": 0.0}
 
 
-def _meta_shapes() -> dict[str, torch.Size]:
+def _meta_shapes(unet_config: dict) -> dict[str, torch.Size]:
     """Every tensor of the checkpoint by its SD1.5 key, with its shape (nothing allocated)."""
     import comfy.ldm.models.autoencoder
     import comfy.ldm.modules.diffusionmodules.openaimodel as openaimodel
@@ -45,7 +53,7 @@ def _meta_shapes() -> dict[str, torch.Size]:
 
     ops = comfy.ops.disable_weight_init
     with torch.device("meta"):
-        unet = openaimodel.UNetModel(**UNET_CONFIG, device="meta", operations=ops)
+        unet = openaimodel.UNetModel(**unet_config, device="meta", operations=ops)
         clip = comfy.sd1_clip.SDClipModel(device="meta")
         vae = comfy.ldm.models.autoencoder.AutoencoderKL(ddconfig=VAE_DDCONFIG, embed_dim=4)
     shapes: dict[str, torch.Size] = {}
@@ -67,8 +75,11 @@ def _init(key: str, shape: torch.Size, generator: torch.Generator) -> torch.Tens
     return torch.randn(shape, generator=generator) / fan_in**0.5
 
 
-def make_checkpoint(path: Path, seed: int = 0) -> Path:
-    """Write the checkpoint to `path` in fp16 (about 466 MB) unless it is already there."""
+def make_checkpoint(path: Path, seed: int = 0, full: bool = False) -> Path:
+    """Write the checkpoint to `path` in fp16 unless it is already there.
+
+    The small UNet gives about 466 MB in all; full=True builds SD1.5's real UNet (about 2 GB).
+    """
     from safetensors.torch import save_file
 
     path = Path(path)
@@ -76,7 +87,7 @@ def make_checkpoint(path: Path, seed: int = 0) -> Path:
         return path
     generator = torch.Generator().manual_seed(seed)
     state = {}
-    for key, shape in _meta_shapes().items():
+    for key, shape in _meta_shapes(FULL_UNET_CONFIG if full else UNET_CONFIG).items():
         value = _init(key, shape, generator)
         state[key] = value if key.endswith("position_ids") else value.to(torch.float16)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -92,9 +103,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("path", type=Path, help="where to write the .safetensors file")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--full", action="store_true", help="SD1.5's full-size UNet (about 2 GB)")
     args = parser.parse_args()
     bed.import_comfy_path()
-    print(make_checkpoint(args.path, args.seed))
+    print(make_checkpoint(args.path, args.seed, args.full))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,213 @@
+"""Walk rendering speed, side by side in one run (a benchmark that prints figures, not a test).
+
+    python -m benchmarks.walk_speed [--batches 1,8,16,32] [--size 512] [--steps 20] [--fast 8,16]
+
+Builds a random-weight SD1.5 checkpoint at full size (--small: the test model), boots ComfyUI in
+this process on the GPU when there is one, and times through ComfyUI's own executor:
+
+  (a) bare KSampler on a batch of B empty latents,
+  (b) our seed walk of B frames through SamplerCustomAdvanced,
+  (c) one frame per prompt: B prompts of one frame each,
+  (d) (b) with the Fast Walk Render node (torch.compile), for the batches in --fast,
+
+each without and with VAE decode, as frames/s, with peak GPU memory and the process's peak host
+RSS. Euler, CFG 7. It also checks that (b)'s first frame equals (a)'s and that (d) matches (b)
+within fp16 tolerance, and times the pack's own noise generation against the whole walk. Writes
+the figures as JSON to --json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+from scripts import bed
+from scripts.make_checkpoint import make_checkpoint
+
+CKPT = "meander-bench-sd15.safetensors"
+CFG = 7.0
+
+
+class BenchSink:
+    """An output node that only waits for the GPU: lets a graph end without encoding files."""
+
+    @classmethod
+    def INPUT_TYPES(cls):
+        return {"optional": {"latent": ("LATENT",), "image": ("IMAGE",)}}
+
+    RETURN_TYPES = ()
+    FUNCTION = "run"
+    OUTPUT_NODE = True
+    CATEGORY = "_for_testing"
+
+    def run(self, latent=None, image=None):
+        if torch.cuda.is_available():
+            torch.cuda.synchronize()
+        samples = latent["samples"] if latent is not None else image
+        BenchSink.last = samples.detach().float().cpu()
+        return {}
+
+
+def model_nodes(prompt_text: str = "a lighthouse on a cliff at sunset") -> dict:
+    return {
+        "1": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": CKPT}},
+        "2": {"class_type": "CLIPTextEncode", "inputs": {"text": prompt_text, "clip": ["1", 1]}},
+        "3": {"class_type": "CLIPTextEncode", "inputs": {"text": "blurry", "clip": ["1", 1]}},
+    }
+
+
+def finish(graph: dict, latent_ref: list, decode: bool) -> dict:
+    if decode:
+        graph["20"] = {"class_type": "VAEDecode", "inputs": {"samples": latent_ref, "vae": ["1", 2]}}
+        graph["99"] = {"class_type": "MeanderBenchSink", "inputs": {"image": ["20", 0]}}
+    else:
+        graph["99"] = {"class_type": "MeanderBenchSink", "inputs": {"latent": latent_ref}}
+    return graph
+
+
+def ksampler_graph(batch: int, size: int, steps: int, seed: int, decode: bool) -> dict:
+    g = model_nodes()
+    g["4"] = {"class_type": "EmptyLatentImage", "inputs": {"width": size, "height": size, "batch_size": batch}}
+    g["5"] = {"class_type": "KSampler", "inputs": {
+        "model": ["1", 0], "positive": ["2", 0], "negative": ["3", 0], "latent_image": ["4", 0], "seed": seed,
+        "steps": steps, "cfg": CFG, "sampler_name": "euler", "scheduler": "normal", "denoise": 1.0}}
+    return finish(g, ["5", 0], decode)
+
+
+def walk_graph(batch: int, size: int, steps: int, decode: bool, fast_mode: str | None = None) -> dict:
+    g = model_nodes()
+    model = ["1", 0]
+    if fast_mode:
+        g["10"] = {"class_type": "MeanderFastRender", "inputs": {"model": ["1", 0], "mode": fast_mode}}
+        model = ["10", 0]
+    g["4"] = {"class_type": "MeanderSeedWalk", "inputs": {
+        "seed_a": 11, "seed_b": 22, "frames": max(batch, 2), "method": "slerp", "easing": "linear", "width": size,
+        "height": size, "start_frame": 0, "frame_count": batch}}
+    g["5"] = {"class_type": "CFGGuider", "inputs": {"model": model, "positive": ["2", 0], "negative": ["3", 0],
+                                                    "cfg": CFG}}
+    g["6"] = {"class_type": "KSamplerSelect", "inputs": {"sampler_name": "euler"}}
+    g["7"] = {"class_type": "BasicScheduler", "inputs": {"model": model, "scheduler": "normal", "steps": steps,
+                                                         "denoise": 1.0}}
+    g["8"] = {"class_type": "SamplerCustomAdvanced", "inputs": {
+        "noise": ["4", 0], "guider": ["5", 0], "sampler": ["6", 0], "sigmas": ["7", 0], "latent_image": ["4", 1]}}
+    return finish(g, ["8", 0], decode)
+
+
+def peak_host_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def timed(comfy: bed.Bed, graphs: list[dict], repeats: int) -> tuple[float, float]:
+    """(seconds per pass over `graphs`, peak GPU MB), after one untimed warm-up pass."""
+    for g in graphs:
+        comfy.run(g)
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+    start = time.perf_counter()
+    for _ in range(repeats):
+        for g in graphs:
+            comfy.run(g)
+    seconds = (time.perf_counter() - start) / repeats
+    gpu_mb = torch.cuda.max_memory_allocated() / 2**20 if torch.cuda.is_available() else 0.0
+    return seconds, gpu_mb
+
+
+def own_ops_seconds(batch: int, size: int) -> float:
+    """Time of the pack's own work in a walk of `batch` frames: seed noise and slerp."""
+    from latent_ops import noise
+
+    start = time.perf_counter()
+    noise.seed_walk(11, 22, (4, size // 8, size // 8), max(batch, 2), "slerp", "linear", 0, batch)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--batches", default="1,8,16,32")
+    parser.add_argument("--size", type=int, default=512)
+    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--fast", default="8,16", help="batches for the compiled mode (each compiles once)")
+    parser.add_argument("--fast-mode", default="compile")
+    parser.add_argument("--per-prompt", type=int, default=8, help="frames for (c), one prompt each")
+    parser.add_argument("--small", action="store_true", help="the small test model instead of full SD1.5")
+    parser.add_argument("--json", type=Path, help="write the figures here")
+    args = parser.parse_args()
+
+    base = Path(tempfile.mkdtemp(prefix="meander-bench-"))
+    comfy = bed.boot(base, cpu=not torch.cuda.is_available())
+    import nodes
+
+    nodes.NODE_CLASS_MAPPINGS["MeanderBenchSink"] = BenchSink
+    t0 = time.perf_counter()
+    make_checkpoint(base / "models" / "checkpoints" / CKPT, full=not args.small)
+    print(f"checkpoint built in {time.perf_counter() - t0:.1f} s; device "
+          f"{torch.cuda.get_device_name() if torch.cuda.is_available() else 'cpu'}", flush=True)
+
+    batches = [int(b) for b in args.batches.split(",")]
+    fast = [int(b) for b in args.fast.split(",") if b]
+    rows = []
+
+    def record(name: str, batch: int, decode: bool, graphs: list[dict], frames: int) -> dict:
+        seconds, gpu_mb = timed(comfy, graphs, args.repeats)
+        row = {"case": name, "batch": batch, "decode": decode, "frames_per_s": frames / seconds,
+               "ms_per_frame": 1000 * seconds / frames, "peak_gpu_mb": gpu_mb, "peak_host_mb": peak_host_mb()}
+        rows.append(row)
+        print(f"{name:>14} B={batch:<3} decode={decode!s:<5} {row['frames_per_s']:8.2f} frames/s "
+              f"{row['ms_per_frame']:8.1f} ms/frame  GPU {gpu_mb:8.0f} MB  host {row['peak_host_mb']:7.0f} MB",
+              flush=True)
+        return row
+
+    checks = {}
+    for batch in batches:
+        for decode in (False, True):
+            record("a_ksampler", batch, decode, [ksampler_graph(batch, args.size, args.steps, 11, decode)], batch)
+            record("b_seed_walk", batch, decode, [walk_graph(batch, args.size, args.steps, decode)], batch)
+        comfy.run(ksampler_graph(batch, args.size, args.steps, 11, False))
+        plain = BenchSink.last
+        comfy.run(walk_graph(batch, args.size, args.steps, False))
+        walk = BenchSink.last
+        checks[f"walk_frame0_vs_ksampler_B{batch}_max_abs_diff"] = float((walk[0] - plain[0]).abs().max())
+        walk_seconds = rows[-2]["ms_per_frame"] * batch / 1000
+        checks[f"own_ops_share_B{batch}"] = own_ops_seconds(batch, args.size) / walk_seconds
+    per_prompt = [ksampler_graph(1, args.size, args.steps, 100 + i, decode) for i in range(args.per_prompt)
+                  for decode in (False,)]
+    record("c_per_prompt", 1, False, per_prompt, args.per_prompt)
+    per_prompt = [ksampler_graph(1, args.size, args.steps, 100 + i, True) for i in range(args.per_prompt)]
+    record("c_per_prompt", 1, True, per_prompt, args.per_prompt)
+    for batch in fast:
+        comfy.run(walk_graph(batch, args.size, args.steps, False))
+        reference = BenchSink.last
+        t0 = time.perf_counter()
+        comfy.run(walk_graph(batch, args.size, args.steps, False, args.fast_mode))
+        checks[f"fast_compile_seconds_B{batch}"] = time.perf_counter() - t0
+        compiled = BenchSink.last
+        checks[f"fast_vs_plain_B{batch}_rel_diff"] = float((compiled - reference).abs().max() / reference.abs().max())
+        for decode in (False, True):
+            record("d_fast", batch, decode, [walk_graph(batch, args.size, args.steps, decode, args.fast_mode)], batch)
+
+    print(json.dumps(checks, indent=1))
+    by = {(r["case"], r["batch"], r["decode"]): r["frames_per_s"] for r in rows}
+    ratios = {}
+    for decode in (False, True):
+        best_a = max(by[("a_ksampler", b, decode)] for b in batches)
+        best_b = max(by[("b_seed_walk", b, decode)] for b in batches)
+        ratios[f"b_over_a_best decode={decode}"] = best_b / best_a
+        ratios[f"b_over_c decode={decode}"] = best_b / by[("c_per_prompt", 1, decode)]
+        if fast:
+            ratios[f"d_over_a_best decode={decode}"] = max(by[("d_fast", b, decode)] for b in fast) / best_a
+    print(json.dumps(ratios, indent=1))
+    if args.json:
+        args.json.write_text(json.dumps({"rows": rows, "checks": checks, "ratios": ratios, "args": vars(args)},
+                                        indent=1, default=str))
+
+
+if __name__ == "__main__":
+    main()
