@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from .comfy import ComfyExtension, io
 from .noise_walks import MeanderSeedWalk
+from .translate import MeanderLatentPan, MeanderNoisePan
 
-NODES: list[type[io.ComfyNode]] = [MeanderSeedWalk]
+NODES: list[type[io.ComfyNode]] = [MeanderSeedWalk, MeanderLatentPan, MeanderNoisePan]
 
 
 class MeanderExtension(ComfyExtension):
