@@ -5,8 +5,9 @@ from __future__ import annotations
 from .comfy import ComfyExtension, io
 from .fast_render import MeanderFastRender
 from .noise_walks import MeanderSeedWalk
+from .translate import MeanderLatentPan, MeanderNoisePan
 
-NODES: list[type[io.ComfyNode]] = [MeanderSeedWalk, MeanderFastRender]
+NODES: list[type[io.ComfyNode]] = [MeanderSeedWalk, MeanderLatentPan, MeanderNoisePan, MeanderFastRender]
 
 
 class MeanderExtension(ComfyExtension):

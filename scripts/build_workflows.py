@@ -67,6 +67,60 @@ def seed_walk(node_info: NodeInfo) -> dict:
     return g.to_json()
 
 
+def noise_pan(node_info: NodeInfo) -> dict:
+    """001's translation experiment: a window slides across two seeds' noise side by side, then sampled."""
+    g = UIGraph(node_info)
+    ckpt, pos, neg = _model_and_prompts(g, "a red fox in a snowy forest, detailed illustration")
+    pan = g.add("MeanderNoisePan", (440, 120), {"seeds": "1337, 42", "stride": 1.0},
+                title="Noise pan: the frames' noise")
+    g.group("3. Pan across the seeds' noise", [pan])
+    _sample_and_save(g, ckpt, pos, neg, (pan, 0), (pan, 1), "meander/noise_pan", 820)
+    g.note(
+        "## Pan across two seeds' noise\n"
+        "The noise of each seed in `seeds` is laid side by side and a 512-pixel window slides across it, "
+        "one latent pixel (8 image pixels) per frame: 65 frames from seed 1337's image to seed 42's. "
+        "The picture moves with the window and changes as the new noise comes in.\n\n"
+        "**Change:** the checkpoint (1), the prompts (2), `seeds` (more seeds = a longer pan), `stride`, "
+        "`motion` (wipe: the new seed's noise replaces the old in place), `loop` and the size (3), `fps` (5).\n\n"
+        "`stride` below 1 moves less than 8 pixels per frame: set `subpixel` to nlerp (keeps the noise's "
+        "variance; lerp blurs the in-between frames).\n\n"
+        "Keep a deterministic sampler (euler, dpmpp_2m, ddim...): ancestral and SDE samplers add new "
+        "noise each step and the frames jump.",
+        (440, 560), (340, 420))
+    return g.to_json()
+
+
+def panorama_pan(node_info: NodeInfo) -> dict:
+    """Sample K images once, lay their latents side by side and pan across them; decode only."""
+    g = UIGraph(node_info)
+    ckpt, pos, neg = _model_and_prompts(g, "a wide mountain valley at sunrise, matte painting")
+    empty = g.add("EmptyLatentImage", (440, 120), {"width": 512, "height": 512, "batch_size": 3},
+                  title="Panels: batch_size = how many")
+    sampler = g.add("KSampler", (440, 300), {"seed": 1337, "steps": 25, "cfg": 7.5, "sampler_name": "euler",
+                                            "scheduler": "normal", "denoise": 1.0},
+                    {"model": (ckpt, 0), "positive": (pos, 0), "negative": (neg, 0), "latent_image": (empty, 0)})
+    g.group("3. Sample the panels once", [empty, sampler])
+    pan = g.add("MeanderLatentPan", (820, 120), {"stride": 1.0}, {"latents": (sampler, 0)},
+                title="Latent pan across the panels")
+    g.group("4. Pan across the sampled latents", [pan])
+    decode = g.add("VAEDecode", (1200, 120), links={"samples": (pan, 0), "vae": (ckpt, 2)})
+    video = g.add("CreateVideo", (1200, 230), {"fps": 24.0}, {"images": (decode, 0)})
+    save = g.add("SaveVideo", (1200, 360), {"filename_prefix": "meander/panorama_pan", "format": "mp4",
+                                            "codec": "h264"}, {"video": (video, 0)})
+    g.group("5. Decode and save the video", [decode, video, save])
+    g.note(
+        "## Pan across a panorama of sampled latents\n"
+        "KSampler makes `batch_size` images once; their latents are joined left to right and a window "
+        "slides across them, one latent pixel (8 image pixels) per frame. Only the VAE runs per frame, "
+        "so the pan is fast: 3 panels give 129 frames (5.4 s at 24 fps).\n\n"
+        "**Change:** the checkpoint (1), the prompts (2), `batch_size` and `seed` (3), `stride`, `axis`, "
+        "`loop` (the last panel joins the first), `ping_pong`, `easing` and `motion` (wipe) (4), `fps` (5).\n\n"
+        "`stride` below 1 is smoother: set `subpixel` to lerp. The seams between panels are hard cuts "
+        "unless the images match at their edges.",
+        (820, 420), (340, 400))
+    return g.to_json()
+
+
 @dataclass(frozen=True)
 class Bundled:
     """A bundled workflow: its builder, and how the tests render it small and fast.
@@ -82,6 +136,10 @@ class Bundled:
 
 BUNDLED: dict[str, Bundled] = {
     "meander_seed_walk": Bundled(seed_walk, (("frames", "6"),), 6),
+    # 64 px wide -> 8 latent pixels; stride 2 over 1 panel of travel: 8 / 2 + 1 frames
+    "meander_noise_pan": Bundled(noise_pan, (("stride", "2"),), 5),
+    # 3 panels of 8 latent pixels, stride 2 over 2 panels of travel: 16 / 2 + 1 frames
+    "meander_panorama_pan": Bundled(panorama_pan, (("stride", "2"),), 9),
 }
 
 

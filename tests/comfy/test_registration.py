@@ -6,7 +6,7 @@ import pytest
 
 from scripts.bed import REPO
 
-PACK_NODES = ["MeanderSeedWalk", "MeanderFastRender"]
+PACK_NODES = ["MeanderSeedWalk", "MeanderLatentPan", "MeanderNoisePan", "MeanderFastRender"]
 
 
 def test_package_exports_only_the_entrypoint_and_web_directory():

@@ -1,0 +1,178 @@
+"""Latent translation windows: pans and wipes across a strip of latents or of seeds' noise."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from ..latent_ops import noise, schedule, windows
+from .comfy import io
+from .common import (
+    LATENT_DOWNSCALE,
+    MAX_FRAMES,
+    STEP_NOISE_NOTE,
+    WalkNoise,
+    easing_input,
+    empty_latent,
+    size_inputs,
+    walk_outputs,
+    window_inputs,
+)
+
+CATEGORY = "latent/meander/translate"
+
+
+def pan_inputs() -> list[io.Input]:
+    """The widgets every pan node shares, in this order."""
+    return [
+        io.Combo.Input("motion", options=list(windows.MOTIONS), default="pan",
+                       tooltip="pan: a window slides along the strip (the picture moves). wipe: the frame stays "
+                       "in place and the next latent replaces the current one from the far edge, row by row."),
+        io.Combo.Input("axis", options=list(windows.AXES), default="width",
+                       tooltip="width: latents side by side, the pan runs left to right. height: stacked, the "
+                       "pan runs top to bottom."),
+        io.Float.Input("stride", default=1.0, min=0.01, max=4096.0, step=0.125, round=0.001,
+                       tooltip="How far the window moves per frame, in latent pixels (1 latent pixel = 8 image "
+                       "pixels). Frames of an open pan: (K - 1) x latent size / stride + 1. Below 1 needs "
+                       "subpixel lerp or nlerp, or frames repeat."),
+        io.Boolean.Input("loop", default=False,
+                         tooltip="Off: open pan from the first latent to the last (both are frames). On: the strip "
+                         "wraps (last latent joins the first) and the pan comes back to its start with no repeated "
+                         "frame, for a seamless loop."),
+        io.Boolean.Input("ping_pong", default=False,
+                         tooltip="Open pans only: play the pan forward then back (frames 0..N-1 then N-2..1)."),
+        easing_input(),
+        io.Combo.Input("subpixel", options=list(windows.SUBPIXEL), default="round",
+                       tooltip="Offsets between whole latent pixels (slow strides, easing). round: exact slices, "
+                       "moves in 8-pixel steps. lerp: blends neighbouring latent pixels, smooth for sampled "
+                       "latents but noise loses variance (blurs) halfway. nlerp: keeps noise at unit variance, "
+                       "but makes it smoother along the axis."),
+    ]
+
+
+def _pan_kwargs(motion: str, axis: str, stride: float, loop: bool, ping_pong: bool, easing: str,
+                subpixel: str, start_frame: int, frame_count: int) -> dict:
+    return {"motion": motion, "axis": axis, "stride": stride, "loop": loop, "ping_pong": ping_pong,
+            "easing": easing, "subpixel": subpixel, "start_frame": start_frame, "frame_count": frame_count}
+
+
+def _check_length(count: int, size: int, stride: float, loop: bool, ping_pong: bool, start_frame: int,
+                  frame_count: int) -> int:
+    """The window's frame count; a ValueError when the pan is impossible or too long."""
+    total = windows.pan_length(count, size, stride, loop, ping_pong)
+    n = len(schedule.window(total, start_frame, frame_count))
+    if n > MAX_FRAMES:
+        raise ValueError(f"the pan emits {n} frames, more than {MAX_FRAMES}: raise stride or set frame_count")
+    return n
+
+
+def _samples(latent: dict, name: str) -> Tensor:
+    z = latent["samples"]
+    if z.is_nested:
+        raise ValueError(f"{name}: pans work on plain latents only, not on nested (audio/video) latents")
+    if z.dim() < 4:
+        raise ValueError(f"{name} must be a batch of image or video latents (B x C x H x W), got {tuple(z.shape)}")
+    return z
+
+
+def parse_seeds(text: str) -> list[int]:
+    """'1337, 42 7' -> [1337, 42, 7]: whole numbers separated by commas or spaces."""
+    parts = text.replace(",", " ").split()
+    if not parts:
+        raise ValueError("seeds needs at least one seed, e.g. '1337, 42'")
+    seeds = []
+    for part in parts:
+        try:
+            seed = int(part)
+        except ValueError:
+            raise ValueError(f"seeds must be whole numbers separated by commas, got {part!r} in {text!r}") from None
+        if not 0 <= seed <= noise.SEED_MAX:
+            raise ValueError(f"seeds must each be in 0..{noise.SEED_MAX}, got {seed}")
+        seeds.append(seed)
+    return seeds
+
+
+class MeanderLatentPan(io.ComfyNode):
+    """A pan (or wipe) across latents joined side by side: a batch of frames to decode or sample."""
+
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(
+            node_id="MeanderLatentPan",
+            display_name="Latent Pan (Meander)",
+            category=CATEGORY,
+            description="Joins K latents (a batch, then the optional second batch) into one strip along the "
+            "width or height and slides a latent-sized window across it: frame 0 is the first latent, the last "
+            "frame the last latent (open), or the strip wraps into a seamless loop. Pan across sampled latents "
+            "and decode them for a panorama video; wipe replaces one latent by the next in place. Latents must "
+            "have the same channels and size: they are never resized.",
+            inputs=[
+                io.Latent.Input("latents", tooltip="The strip's latents, left to right (top to bottom): a batch of "
+                                "K latents, e.g. a KSampler batch."),
+                io.Latent.Input("latents_2", optional=True,
+                                tooltip="More latents appended after `latents` (same channels, width and height)."),
+                *pan_inputs(),
+                *window_inputs(),
+            ],
+            outputs=[io.Latent.Output(display_name="frames",
+                                      tooltip="One latent per frame (batch item k is frame k): decode it for the "
+                                      "video, or use it as a sampler's latent_image.")],
+        )
+
+    @classmethod
+    def execute(cls, latents: dict, motion: str, axis: str, stride: float, loop: bool, ping_pong: bool,
+                easing: str, subpixel: str, start_frame: int, frame_count: int,
+                latents_2: dict | None = None) -> io.NodeOutput:
+        parts, names = [_samples(latents, "latents")], ["latents"]
+        if latents_2 is not None:
+            parts.append(_samples(latents_2, "latents_2"))
+            names.append("latents_2")
+        z = windows.stack_latents(parts, names)
+        _check_length(z.shape[0], z.shape[windows.AXES[axis]], stride, loop, ping_pong, start_frame, frame_count)
+        frames = windows.translate(z, **_pan_kwargs(motion, axis, stride, loop, ping_pong, easing, subpixel,
+                                                   start_frame, frame_count))
+        out = dict(latents)
+        out.pop("noise_mask", None)  # per input item: no meaning for a frame made of two latents
+        out.pop("batch_index", None)  # the batch is now the frames
+        out["samples"] = frames
+        return io.NodeOutput(out)
+
+
+class MeanderNoisePan(io.ComfyNode):
+    """A pan (or wipe) across the noise of K seeds side by side: the starting noise of each frame."""
+
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(
+            node_id="MeanderNoisePan",
+            display_name="Noise Pan (Meander)",
+            category=CATEGORY,
+            description="Lays the noise of K seeds side by side and slides a window across it, one frame's "
+            "starting noise per window (001's translation experiment): the picture moves and changes as it "
+            "goes. Frame 0 is exactly KSampler's image for the first seed, the last frame the last seed's "
+            "(open pan). " + STEP_NOISE_NOTE,
+            inputs=[
+                io.String.Input("seeds", default="1337, 42",
+                                tooltip="Seeds whose noise makes the strip, left to right (top to bottom), "
+                                "separated by commas: two or more for an open pan, one or more for a loop."),
+                *pan_inputs(),
+                *size_inputs(),
+                *window_inputs(),
+            ],
+            outputs=walk_outputs(),
+        )
+
+    @classmethod
+    def execute(cls, seeds: str, motion: str, axis: str, stride: float, loop: bool, ping_pong: bool,
+                easing: str, subpixel: str, width: int, height: int, start_frame: int,
+                frame_count: int) -> io.NodeOutput:
+        seed_list = parse_seeds(seeds)
+        size = (width if axis == "width" else height) // LATENT_DOWNSCALE
+        count = _check_length(len(seed_list), size, stride, loop, ping_pong, start_frame, frame_count)
+        kwargs = _pan_kwargs(motion, axis, stride, loop, ping_pong, easing, subpixel, start_frame, frame_count)
+
+        def pan(frame_shape: tuple[int, ...]) -> Tensor:
+            z = torch.stack([noise.seed_noise(s, frame_shape) for s in seed_list])
+            return windows.translate(z, **kwargs)
+
+        return io.NodeOutput(WalkNoise(seed_list[0], count, pan), empty_latent(count, width, height))
