@@ -81,7 +81,7 @@ class GraphError(RuntimeError):
 class Bed:
     """A booted in-process ComfyUI on one base directory."""
 
-    def __init__(self, base: Path) -> None:
+    def __init__(self, base: Path, cache: bool = False) -> None:
         import execution
         import folder_paths
 
@@ -89,7 +89,8 @@ class Bed:
         self.folder_paths = folder_paths
         self._execution = execution
         self._server = _Server()
-        self._executor = execution.PromptExecutor(self._server, cache_type=execution.CacheType.NONE, cache_args={"lru": 0, "ram": 0})
+        cache_type = execution.CacheType.CLASSIC if cache else execution.CacheType.NONE
+        self._executor = execution.PromptExecutor(self._server, cache_type=cache_type, cache_args={"lru": 0, "ram": 0})
 
     @property
     def output_dir(self) -> Path:
@@ -123,10 +124,12 @@ class Bed:
 _BED: Bed | None = None
 
 
-def boot(base: Path, cpu: bool = True) -> Bed:
+def boot(base: Path, cpu: bool = True, cache: bool = False) -> Bed:
     """Boot ComfyUI with `base` as its base directory and load every node, this pack's too.
 
     cpu=True (tests, CI) forces the CPU; cpu=False lets ComfyUI pick the GPU (benchmarks).
+    cache=False runs every node of every graph; cache=True keeps ComfyUI's own output cache, so a
+    node whose inputs did not change (a checkpoint loader) is not run again, as in the server.
     """
     global _BED
     if _BED is not None:
@@ -146,5 +149,5 @@ def boot(base: Path, cpu: bool = True) -> Bed:
     asyncio.run(nodes.init_extra_nodes(init_custom_nodes=True, init_api_nodes=False))
     if "MeanderSeedWalk" not in nodes.NODE_CLASS_MAPPINGS:
         raise RuntimeError(f"ComfyUI did not load the pack from {base / 'custom_nodes' / PACK_NAME}")
-    _BED = Bed(base)
+    _BED = Bed(base, cache)
     return _BED
