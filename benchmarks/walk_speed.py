@@ -143,7 +143,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--fast", default="8,16", help="batches for the compiled mode (each compiles once)")
-    parser.add_argument("--fast-mode", default="compile")
+    parser.add_argument("--fast-mode", default="compile", help="Fast Walk Render modes to time, comma-separated")
     parser.add_argument("--per-prompt", type=int, default=8, help="frames for (c), one prompt each")
     parser.add_argument("--small", action="store_true", help="the small test model instead of full SD1.5")
     parser.add_argument("--json", type=Path, help="write the figures here")
@@ -168,7 +168,7 @@ def main() -> None:
         row = {"case": name, "batch": batch, "decode": decode, "frames_per_s": frames / seconds,
                "ms_per_frame": 1000 * seconds / frames, "peak_gpu_mb": gpu_mb, "peak_host_mb": peak_host_mb()}
         rows.append(row)
-        print(f"{name:>14} B={batch:<3} decode={decode!s:<5} {row['frames_per_s']:8.2f} frames/s "
+        print(f"{name:>36} B={batch:<3} decode={decode!s:<5} {row['frames_per_s']:8.2f} frames/s "
               f"{row['ms_per_frame']:8.1f} ms/frame  GPU {gpu_mb:8.0f} MB  host {row['peak_host_mb']:7.0f} MB",
               flush=True)
         return row
@@ -191,17 +191,19 @@ def main() -> None:
         record("c_per_prompt", 1, decode, lambda i: [
             ksampler_graph(1, args.size, args.steps, 1000 * i + k, decode) for k in range(args.per_prompt)],
             args.per_prompt)
-    for batch in fast:
-        comfy.run(walk_graph(batch, args.size, args.steps, False))
-        reference = BenchSink.last
-        t0 = time.perf_counter()
-        comfy.run(walk_graph(batch, args.size, args.steps, False, args.fast_mode))
-        checks[f"fast_compile_seconds_B{batch}"] = time.perf_counter() - t0
-        compiled = BenchSink.last
-        checks[f"fast_vs_plain_B{batch}_rel_diff"] = float((compiled - reference).abs().max() / reference.abs().max())
-        for decode in (False, True):
-            record("d_fast", batch, decode,
-                   lambda i: [walk_graph(batch, args.size, args.steps, decode, args.fast_mode, seed=11 + i)], batch)
+    for mode in args.fast_mode.split(","):
+        for batch in fast:
+            comfy.run(walk_graph(batch, args.size, args.steps, False))
+            reference = BenchSink.last
+            t0 = time.perf_counter()
+            comfy.run(walk_graph(batch, args.size, args.steps, False, mode))
+            checks[f"fast {mode} compile_seconds_B{batch}"] = time.perf_counter() - t0
+            compiled = BenchSink.last
+            checks[f"fast {mode} vs_plain_B{batch}_rel_diff"] = float(
+                (compiled - reference).abs().max() / reference.abs().max())
+            for decode in (False, True):
+                record(f"d_fast {mode}", batch, decode,
+                       lambda i: [walk_graph(batch, args.size, args.steps, decode, mode, seed=11 + i)], batch)
 
     print(json.dumps(checks, indent=1))
     by = {(r["case"], r["batch"], r["decode"]): r["frames_per_s"] for r in rows}
@@ -211,8 +213,9 @@ def main() -> None:
         best_b = max(by[("b_seed_walk", b, decode)] for b in batches)
         ratios[f"b_over_a_best decode={decode}"] = best_b / best_a
         ratios[f"b_over_c decode={decode}"] = best_b / by[("c_per_prompt", 1, decode)]
-        if fast:
-            ratios[f"d_over_a_best decode={decode}"] = max(by[("d_fast", b, decode)] for b in fast) / best_a
+        for mode in args.fast_mode.split(",") if fast else []:
+            ratios[f"d_over_a_best {mode} decode={decode}"] = max(
+                by[(f"d_fast {mode}", b, decode)] for b in fast) / best_a
     print(json.dumps(ratios, indent=1))
     if args.json:
         args.json.write_text(json.dumps({"rows": rows, "checks": checks, "ratios": ratios, "args": vars(args)},
