@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from .comfy import ComfyExtension, io
-from .noise_walks import MeanderSeedWalk
+from .frames import MeanderPingPong
+from .noise_walks import MeanderNoiseLoop, MeanderNoisyLatent, MeanderSeedChainWalk, MeanderSeedWalk
 
-NODES: list[type[io.ComfyNode]] = [MeanderSeedWalk]
+NODES: list[type[io.ComfyNode]] = [
+    MeanderSeedWalk, MeanderSeedChainWalk, MeanderNoiseLoop, MeanderNoisyLatent, MeanderPingPong,
+]
 
 
 class MeanderExtension(ComfyExtension):
