@@ -113,6 +113,18 @@ def _orthogonal(v: Tensor, basis: Sequence[Tensor], norm: Tensor, what: str) -> 
     return v * (norm / length)
 
 
+def check_circular_loop(seed_x: int, seed_y: int, frames: int, radius: float, centre_seed: int) -> None:
+    """Raise ValueError naming the input when the loop's parameters cannot make a loop."""
+    if frames < 2:
+        raise ValueError(f"frames must be >= 2 for a loop, got {frames}")
+    if not 0.0 <= radius <= 1.0 or math.isnan(radius):
+        raise ValueError(f"radius must be in 0..1 (1 = a loop through seed_x's image), got {radius}")
+    if seed_x == seed_y:
+        raise ValueError(f"seed_y must differ from seed_x (both are {seed_x}): the loop needs two directions")
+    if radius < 1.0 and centre_seed in (seed_x, seed_y):
+        raise ValueError(f"centre_seed must differ from seed_x and seed_y (got {centre_seed}) when radius < 1")
+
+
 def circular_loop(
     seed_x: int,
     seed_y: int,
@@ -135,12 +147,7 @@ def circular_loop(
     Consecutive frames, the last and the first included, are all 2 r |c| sin(pi / N) apart.
     Computed in float64, returned as float32 on the CPU.
     """
-    if frames < 2:
-        raise ValueError(f"frames must be >= 2 for a loop, got {frames}")
-    if not 0.0 <= radius <= 1.0 or math.isnan(radius):
-        raise ValueError(f"radius must be in 0..1 (1 = a loop through seed_x's image), got {radius}")
-    if seed_x == seed_y:
-        raise ValueError(f"seed_y must differ from seed_x (both are {seed_x}): the loop needs two directions")
+    check_circular_loop(seed_x, seed_y, frames, radius, centre_seed)
     idx = schedule.window(frames, start_frame, frame_count)
     flat = lambda s: seed_noise(s, frame_shape).reshape(-1).double()  # noqa: E731
     x, y = flat(seed_x), flat(seed_y)
@@ -148,8 +155,6 @@ def circular_loop(
         centre, u = None, x
         norm = x.norm()
     else:
-        if centre_seed in (seed_x, seed_y):
-            raise ValueError(f"centre_seed must differ from seed_x and seed_y (got {centre_seed}) when radius < 1")
         centre = flat(centre_seed)
         norm = centre.norm()
         u = _orthogonal(x, [centre], norm, "seed_x")

@@ -153,7 +153,7 @@ class MeanderNoiseLoop(io.ComfyNode):
     def execute(cls, seed_x: int, seed_y: int, frames: int, radius: float, centre_seed: int, width: int,
                 height: int, start_frame: int, frame_count: int) -> io.NodeOutput:
         # Check the parameters now, so a bad seed or radius stops the run at this node.
-        noise.circular_loop(seed_x, seed_y, (1,), frames, radius, centre_seed, start_frame, frame_count)
+        noise.check_circular_loop(seed_x, seed_y, frames, radius, centre_seed)
 
         def walk(frame_shape: tuple[int, ...]):
             return noise.circular_loop(seed_x, seed_y, frame_shape, frames, radius, centre_seed, start_frame,
@@ -198,10 +198,12 @@ class MeanderNoisyLatent(io.ComfyNode):
     def execute(cls, model, noise, latent: dict) -> io.NodeOutput:
         model_sampling = model.get_model_object("model_sampling")
         if type(model_sampling).noise_scaling is not comfy.model_sampling.EPS.noise_scaling:
+            kind = "flow matching (SD3, Flux...)" if isinstance(model_sampling, comfy.model_sampling.CONST) else \
+                type(model_sampling).__name__
             raise ValueError(
                 f"model: the noisy latent works for eps / v-prediction models (SD1.x, SD2.x, SDXL); this model "
-                f"samples with {type(model_sampling).__name__}, whose start from a noisy latent is not the same: "
-                "connect the walk's noise to SamplerCustomAdvanced instead")
+                f"samples by {kind}, which cannot start from a noisy latent in KSamplerAdvanced: connect the "
+                "walk's noise to SamplerCustomAdvanced instead")
         latent_format = model.get_model_object("latent_format")
         samples = comfy.sample.fix_empty_latent_channels(model, latent["samples"])
         frames = noise.generate_noise({**latent, "samples": samples}).to(torch.float32)
