@@ -46,7 +46,8 @@ def parse_seeds(text: str, name: str = "seeds") -> list[int]:
     seeds = []
     for position, entry in enumerate(entries, start=1):
         if not entry.isdecimal():
-            raise ValueError(f"{name}: entry {position} ({entry!r}) is not a whole number; write seeds like '1337, 42, 7'")
+            raise ValueError(
+                f"{name}: entry {position} ({entry!r}) is not a whole number; write seeds like '1337, 42, 7'")
         seed = int(entry)
         if seed > SEED_MAX:
             raise ValueError(f"{name}: entry {position} ({entry}) is above the largest seed {SEED_MAX}")
@@ -144,12 +145,16 @@ def circular_loop(
     radius r < 1: n_k = sqrt(1 - r^2) c + r (cos(phi_k) x' + sin(phi_k) y'), with
     c = noise(centre_seed) and x', y' orthogonalised against c (and each other) and rescaled to
     |c|: a circle around c's image, every frame with exactly the norm of c (r = 0 is c itself).
-    Consecutive frames, the last and the first included, are all 2 r |c| sin(pi / N) apart.
+    Consecutive frames, the last and the first included, are all 2 r R sin(pi / N) apart (R = |x|
+    at radius 1, |c| below).
     Computed in float64, returned as float32 on the CPU.
     """
     check_circular_loop(seed_x, seed_y, frames, radius, centre_seed)
     idx = schedule.window(frames, start_frame, frame_count)
-    flat = lambda s: seed_noise(s, frame_shape).reshape(-1).double()  # noqa: E731
+
+    def flat(seed: int) -> Tensor:
+        return seed_noise(seed, frame_shape).reshape(-1).double()
+
     x, y = flat(seed_x), flat(seed_y)
     if radius == 1.0:
         centre, u = None, x
