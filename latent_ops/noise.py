@@ -1,7 +1,14 @@
-"""Seed noise and noise walks (shared/SPEC.md, "Noise of a seed")."""
+"""Seed noise and noise walks (shared/SPEC.md, "Noise of a seed", "Circular noise loop").
+
+Every walk returns frames [start, start + count) of the whole walk (count 0: to the end) as
+float32 on the CPU, each frame a pure function of the parameters and its index, so any window
+equals the same slice of the whole walk.
+"""
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Sequence
 
 import torch
@@ -11,6 +18,8 @@ from . import interpolate, schedule
 
 SEED_MAX = 0xFFFFFFFFFFFFFFFF
 """Largest seed ComfyUI's widgets accept (torch.manual_seed takes 0..2^64 - 1)."""
+
+_SEED_SEPARATORS = re.compile(r"[\s,;]+")
 
 
 def seed_noise(seed: int, shape: Sequence[int]) -> Tensor:
@@ -23,6 +32,56 @@ def seed_noise(seed: int, shape: Sequence[int]) -> Tensor:
         raise ValueError(f"seed must be in 0..{SEED_MAX}, got {seed}")
     generator = torch.Generator(device="cpu").manual_seed(seed)
     return torch.randn(tuple(shape), generator=generator, dtype=torch.float32, device="cpu")
+
+
+def parse_seeds(text: str, name: str = "seeds", minimum: int = 2) -> list[int]:
+    """The seeds of a list like "1337, 42, 7" (commas, semicolons or whitespace between them).
+
+    Each entry is a whole number in 0..2^64 - 1; at least `minimum` are needed (2 for a walk).
+    """
+    entries = [e for e in _SEED_SEPARATORS.split(text.strip()) if e]
+    if len(entries) < minimum:
+        raise ValueError(
+            f"{name} must list at least {minimum} seed{'s' if minimum > 1 else ''} separated by commas "
+            f"(e.g. '1337, 42, 7'), got {text!r}")
+    seeds = []
+    for position, entry in enumerate(entries, start=1):
+        if not entry.isdecimal():
+            raise ValueError(
+                f"{name}: entry {position} ({entry!r}) is not a whole number; write seeds like '1337, 42, 7'")
+        seed = int(entry)
+        if seed > SEED_MAX:
+            raise ValueError(f"{name}: entry {position} ({entry}) is above the largest seed {SEED_MAX}")
+        seeds.append(seed)
+    return seeds
+
+
+def chain_walk(
+    seeds: Sequence[int],
+    frame_shape: Sequence[int],
+    frames_per_segment: int,
+    method: str = "slerp",
+    easing: str = "linear",
+    closed: bool = False,
+    start_frame: int = 0,
+    frame_count: int = 0,
+) -> Tensor:
+    """Frames [start, start + count) of the chain walk through the noises of `seeds`.
+
+    Frame j lies in segment i = j // F at time t = (j mod F) / F (schedule.chain_times):
+    z_j = interp(noise(s_i), noise(s_{i+1}), e(t)) with the method and the easing e applied per
+    segment; closed chains go from the last seed back to the first. Open: (K - 1) F + 1 frames,
+    closed: K F; frame i F is seed i's noise bit for bit. Only the keyframes the window touches
+    are drawn. Shape (count, *frame_shape), float32 on the CPU.
+    """
+    total = schedule.chain_length(len(seeds), frames_per_segment, closed)
+    idx = schedule.window(total, start_frame, frame_count)
+    segment, t = schedule.chain_times(len(seeds), frames_per_segment, closed, idx)
+    t = schedule.ease(t, easing)
+    ends = torch.stack([segment, (segment + 1) % len(seeds)])
+    needed, inverse = torch.unique(ends, return_inverse=True)
+    keyframes = torch.stack([seed_noise(seeds[i], frame_shape) for i in needed.tolist()])
+    return interpolate.interpolate(keyframes[inverse[0]], keyframes[inverse[1]], t, method)
 
 
 def seed_walk(
@@ -38,13 +97,77 @@ def seed_walk(
     """Frames [start, start + count) of the open walk from seed_a's noise to seed_b's.
 
     Frame k = interp(noise(seed_a), noise(seed_b), e(k / (N - 1))) for the chosen method and
-    easing e; frame 0 is seed_a's noise and frame N - 1 seed_b's, bit for bit. Shape
-    (count, *frame_shape), float32 on the CPU.
+    easing e: the open chain of the two seeds with F = N - 1. Frame 0 is seed_a's noise and
+    frame N - 1 seed_b's, bit for bit. Shape (count, *frame_shape), float32 on the CPU.
     """
     if frames < 2:
         raise ValueError(f"frames must be >= 2 for a walk from one seed to another, got {frames}")
+    return chain_walk([seed_a, seed_b], frame_shape, frames - 1, method, easing, False, start_frame, frame_count)
+
+
+def _orthogonal(v: Tensor, basis: Sequence[Tensor], norm: Tensor, what: str) -> Tensor:
+    """v minus its projections on the orthogonal `basis` vectors, rescaled to `norm` (float64, flat)."""
+    for u in basis:
+        v = v - (v @ u) / (u @ u) * u
+    length = v.norm()
+    if length <= 1e-6 * norm:
+        raise ValueError(f"{what} gives (nearly) the same noise as another seed of the loop: choose a different seed")
+    return v * (norm / length)
+
+
+def check_circular_loop(seed_x: int, seed_y: int, frames: int, radius: float, centre_seed: int) -> None:
+    """Raise ValueError naming the input when the loop's parameters cannot make a loop."""
+    if frames < 2:
+        raise ValueError(f"frames must be >= 2 for a loop, got {frames}")
+    if not 0.0 <= radius <= 1.0 or math.isnan(radius):
+        raise ValueError(f"radius must be in 0..1 (1 = a loop through seed_x's image), got {radius}")
+    if seed_x == seed_y:
+        raise ValueError(f"seed_y must differ from seed_x (both are {seed_x}): the loop needs two directions")
+    if radius < 1.0 and centre_seed in (seed_x, seed_y):
+        raise ValueError(f"centre_seed must differ from seed_x and seed_y (got {centre_seed}) when radius < 1")
+
+
+def circular_loop(
+    seed_x: int,
+    seed_y: int,
+    frame_shape: Sequence[int],
+    frames: int,
+    radius: float = 1.0,
+    centre_seed: int = 0,
+    start_frame: int = 0,
+    frame_count: int = 0,
+) -> Tensor:
+    """Frames [start, start + count) of the seamless circular noise loop of N frames.
+
+    phi_k = 2 pi k / N (k = 0..N-1, the frame after the last would be frame 0).
+    radius 1: n_k = cos(phi_k) x + sin(phi_k) y', with x = noise(seed_x) and y' = noise(seed_y)
+    made orthogonal to x and rescaled to |x| (Gram-Schmidt). Frame 0 is seed_x's noise bit for
+    bit, and every frame has exactly the norm (sample variance) of x.
+    radius r < 1: n_k = sqrt(1 - r^2) c + r (cos(phi_k) x' + sin(phi_k) y'), with
+    c = noise(centre_seed) and x', y' orthogonalised against c (and each other) and rescaled to
+    |c|: a circle around c's image, every frame with exactly the norm of c (r = 0 is c itself).
+    Consecutive frames, the last and the first included, are all 2 r R sin(pi / N) apart (R = |x|
+    at radius 1, |c| below).
+    Computed in float64, returned as float32 on the CPU.
+    """
+    check_circular_loop(seed_x, seed_y, frames, radius, centre_seed)
     idx = schedule.window(frames, start_frame, frame_count)
-    t = schedule.ease(schedule.frame_times(frames)[idx.start : idx.stop], easing)
-    a = seed_noise(seed_a, frame_shape).unsqueeze(0)
-    b = seed_noise(seed_b, frame_shape).unsqueeze(0)
-    return interpolate.interpolate(a, b, t, method)
+
+    def flat(seed: int) -> Tensor:
+        return seed_noise(seed, frame_shape).reshape(-1).double()
+
+    x, y = flat(seed_x), flat(seed_y)
+    if radius == 1.0:
+        centre, u = None, x
+        norm = x.norm()
+    else:
+        centre = flat(centre_seed)
+        norm = centre.norm()
+        u = _orthogonal(x, [centre], norm, "seed_x")
+    v = _orthogonal(y, [u] if centre is None else [centre, u], norm, "seed_y")
+    phi = 2.0 * math.pi * torch.arange(idx.start, idx.stop, dtype=torch.float64) / frames
+    cos, sin = torch.cos(phi)[:, None], torch.sin(phi)[:, None]
+    out = cos * u + sin * v
+    if centre is not None:
+        out = math.sqrt(1.0 - radius * radius) * centre + radius * out
+    return out.to(torch.float32).reshape(len(idx), *frame_shape)

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from .comfy import ComfyExtension, io
 from .fast_render import MeanderFastRender
-from .noise_walks import MeanderSeedWalk
+from .frames import MeanderPingPong
+from .noise_walks import MeanderNoiseLoop, MeanderNoisyLatent, MeanderSeedChainWalk, MeanderSeedWalk
 from .translate import MeanderLatentPan, MeanderNoisePan
 
-NODES: list[type[io.ComfyNode]] = [MeanderSeedWalk, MeanderLatentPan, MeanderNoisePan, MeanderFastRender]
+NODES: list[type[io.ComfyNode]] = [
+    MeanderSeedWalk, MeanderSeedChainWalk, MeanderNoiseLoop, MeanderNoisyLatent, MeanderPingPong,
+    MeanderLatentPan, MeanderNoisePan, MeanderFastRender,
+]
 
 
 class MeanderExtension(ComfyExtension):

@@ -75,23 +75,6 @@ def _samples(latent: dict, name: str) -> Tensor:
     return z
 
 
-def parse_seeds(text: str) -> list[int]:
-    """'1337, 42 7' -> [1337, 42, 7]: whole numbers separated by commas or spaces."""
-    parts = text.replace(",", " ").split()
-    if not parts:
-        raise ValueError("seeds needs at least one seed, e.g. '1337, 42'")
-    seeds = []
-    for part in parts:
-        try:
-            seed = int(part)
-        except ValueError:
-            raise ValueError(f"seeds must be whole numbers separated by commas, got {part!r} in {text!r}") from None
-        if not 0 <= seed <= noise.SEED_MAX:
-            raise ValueError(f"seeds must each be in 0..{noise.SEED_MAX}, got {seed}")
-        seeds.append(seed)
-    return seeds
-
-
 class MeanderLatentPan(io.ComfyNode):
     """A pan (or wipe) across latents joined side by side: a batch of frames to decode or sample."""
 
@@ -166,7 +149,7 @@ class MeanderNoisePan(io.ComfyNode):
     def execute(cls, seeds: str, motion: str, axis: str, stride: float, loop: bool, ping_pong: bool,
                 easing: str, subpixel: str, width: int, height: int, start_frame: int,
                 frame_count: int) -> io.NodeOutput:
-        seed_list = parse_seeds(seeds)
+        seed_list = noise.parse_seeds(seeds, minimum=1)
         size = (width if axis == "width" else height) // LATENT_DOWNSCALE
         count = _check_length(len(seed_list), size, stride, loop, ping_pong, start_frame, frame_count)
         kwargs = _pan_kwargs(motion, axis, stride, loop, ping_pong, easing, subpixel, start_frame, frame_count)

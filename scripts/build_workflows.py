@@ -121,6 +121,69 @@ def panorama_pan(node_info: NodeInfo) -> dict:
     return g.to_json()
 
 
+def seed_chain_walk(node_info: NodeInfo) -> dict:
+    """A walk through a list of seeds' noise at a fixed prompt (004's slerp walk as one node), as an mp4."""
+    g = UIGraph(node_info)
+    ckpt, pos, neg = _model_and_prompts(g, "a lighthouse on a cliff at sunset, oil painting")
+    walk = g.add("MeanderSeedChainWalk", (440, 120),
+                 {"seeds": "1337, 42, 7, 2024", "frames_per_segment": 48, "closed": False},
+                 title="Seed chain walk: the frames' noise")
+    g.group("3. Walk", [walk])
+    _sample_and_save(g, ckpt, pos, neg, (walk, 0), (walk, 1), "meander/seed_chain_walk", 820)
+    g.note(
+        "## Seed chain walk\n"
+        "The starting noise walks through the noises of a list of **seeds**, `frames_per_segment` frames "
+        "from each to the next, along great circles (slerp). Frame i x F is exactly what KSampler makes "
+        "with seed i; no frame repeats at a joint.\n\n"
+        "**Change:** the checkpoint (1), the prompts (2), `seeds` (found with KSampler), "
+        "`frames_per_segment` and the size (3), `fps` (5). 4 seeds x 48 frames = 145 frames, 6 s at 24 fps. "
+        "Switch `closed` on to return to the first seed: a seamless loop of K x F frames.\n\n"
+        "**Long walks:** render in windows: set `frame_count` (e.g. 48) and queue once per window with "
+        "`start_frame` = 0, 48, 96, ...; each run saves its own clip.\n\n"
+        "Keep a deterministic sampler (euler, dpmpp_2m, ddim...): ancestral and SDE samplers add new "
+        "noise each step and the frames jump.",
+        (440, 460), (340, 420))
+    return g.to_json()
+
+
+def noise_loop(node_info: NodeInfo) -> dict:
+    """A seamless circular noise loop, sampled by the plain KSamplerAdvanced, as animated WEBP and mp4."""
+    g = UIGraph(node_info)
+    ckpt, pos, neg = _model_and_prompts(g, "a koi pond seen from above, ukiyo-e woodblock print")
+    loop = g.add("MeanderNoiseLoop", (440, 120),
+                 {"seed_x": 1337, "seed_y": 42, "frames": 48, "radius": 1.0, "centre_seed": 7},
+                 title="Circular noise loop: the frames' noise")
+    noisy = g.add("MeanderNoisyLatent", (440, 500), links={"model": (ckpt, 0), "noise": (loop, 0), "latent": (loop, 1)})
+    g.group("3. Loop", [loop, noisy])
+    x = 820
+    run = g.add("KSamplerAdvanced", (x, 120), {
+        "add_noise": "disable", "noise_seed": 0, "steps": 25, "cfg": 7.5, "sampler_name": "euler",
+        "scheduler": "normal", "start_at_step": 0, "end_at_step": 10000, "return_with_leftover_noise": "disable"},
+        {"model": (ckpt, 0), "positive": (pos, 0), "negative": (neg, 0), "latent_image": (noisy, 0)})
+    g.group("4. Sample (add_noise disable, deterministic sampler: euler)", [run])
+    decode = g.add("VAEDecode", (x + 380, 120), links={"samples": (run, 0), "vae": (ckpt, 2)})
+    webp = g.add("SaveAnimatedWEBP", (x + 380, 230),
+                 {"filename_prefix": "meander/noise_loop", "fps": 24.0, "lossless": False, "quality": 90,
+                  "method": "default"}, {"images": (decode, 0)})
+    video = g.add("CreateVideo", (x + 380, 560), {"fps": 24.0}, {"images": (decode, 0)})
+    save = g.add("SaveVideo", (x + 380, 690), {"filename_prefix": "meander/noise_loop", "format": "mp4",
+                                                "codec": "h264"}, {"video": (video, 0)})
+    g.group("5. Decode and save the loop (animated WEBP and mp4)", [decode, webp, video, save])
+    g.note(
+        "## Circular noise loop\n"
+        "The noise goes once round a circle, `cos(phi) x + sin(phi) y` with phi = 2 pi k / N: every frame "
+        "keeps the noise's variance and the frame after the last is the first, so the WEBP and the mp4 "
+        "loop seamlessly with no repeated frame. At radius 1 frame 0 is exactly KSampler's image for "
+        "`seed_x`; below 1 the loop circles `centre_seed`'s image (0.3: small changes around it).\n\n"
+        "This graph uses the plain **KSamplerAdvanced**: `Walk Noise to KSampler Latent` turns the loop's "
+        "noise into a noisy latent, so keep `add_noise` = disable and `start_at_step` = 0 (its seed is "
+        "then unused). The frames are those of SamplerCustomAdvanced with the noise.\n\n"
+        "**Change:** the checkpoint (1), the prompts (2), the seeds, `frames`, `radius` and the size (3), "
+        "`steps` (4), `fps` (5). Keep a deterministic sampler (euler, dpmpp_2m, ddim...).",
+        (440, 720), (340, 420))
+    return g.to_json()
+
+
 @dataclass(frozen=True)
 class Bundled:
     """A bundled workflow: its builder, and how the tests render it small and fast.
@@ -140,6 +203,8 @@ BUNDLED: dict[str, Bundled] = {
     "meander_noise_pan": Bundled(noise_pan, (("stride", "2"),), 5),
     # 3 panels of 8 latent pixels, stride 2 over 2 panels of travel: 16 / 2 + 1 frames
     "meander_panorama_pan": Bundled(panorama_pan, (("stride", "2"),), 9),
+    "meander_seed_chain_walk": Bundled(seed_chain_walk, (("seeds", "1337, 42, 7"), ("frames_per_segment", "2")), 5),
+    "meander_noise_loop": Bundled(noise_loop, (("frames", "4"),), 4),
 }
 
 

@@ -6,7 +6,10 @@ import pytest
 
 from scripts.bed import REPO
 
-PACK_NODES = ["MeanderSeedWalk", "MeanderLatentPan", "MeanderNoisePan", "MeanderFastRender"]
+PACK_NODES = [
+    "MeanderSeedWalk", "MeanderSeedChainWalk", "MeanderNoiseLoop", "MeanderNoisyLatent", "MeanderPingPong",
+    "MeanderLatentPan", "MeanderNoisePan", "MeanderFastRender",
+]
 
 
 def test_package_exports_only_the_entrypoint_and_web_directory():

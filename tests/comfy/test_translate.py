@@ -113,9 +113,9 @@ def test_noise_pan_serves_any_channel_count_and_loops(comfy):
 
 
 @pytest.mark.parametrize(("seeds", "message"), [
-    ("", r"seeds needs at least one seed"),
-    ("12, abc", r"seeds must be whole numbers separated by commas, got 'abc'"),
-    ("-4, 2", r"seeds must each be in 0..18446744073709551615, got -4"),
+    ("", r"seeds must list at least 1 seed separated by commas"),
+    ("12, abc", r"seeds: entry 2 \('abc'\) is not a whole number"),
+    ("-4, 2", r"seeds: entry 1 \('-4'\) is not a whole number"),
     ("7", r"an open pan needs at least 2 latents"),
 ])
 def test_bad_seeds_are_clear_errors(comfy, seeds, message):

@@ -65,3 +65,45 @@ def test_window_refuses_frames_outside_the_walk(start, count, message):
 def test_frame_times_refuse_zero_frames():
     with pytest.raises(ValueError, match="frames must be >= 1, got 0"):
         schedule.frame_times(0)
+
+
+def test_open_chain_times_end_on_the_last_keyframe():
+    """K = 3, F = 2: frames (segment, t) = (0, 0) (0, .5) (1, 0) (1, .5) (1, 1)."""
+    segment, t = schedule.chain_times(3, 2, False, range(0, 5))
+    assert segment.tolist() == [0, 0, 1, 1, 1] and t.tolist() == [0.0, 0.5, 0.0, 0.5, 1.0]
+
+
+def test_closed_chain_times_wrap_to_the_first_keyframe_without_repeating_it():
+    segment, t = schedule.chain_times(3, 2, True, range(0, 6))
+    assert segment.tolist() == [0, 0, 1, 1, 2, 2] and t.tolist() == [0.0, 0.5] * 3
+    segment, t = schedule.chain_times(3, 2, True, range(3, 5))
+    assert segment.tolist() == [1, 2] and t.tolist() == [0.5, 0.0]
+
+
+def test_two_keyframe_chain_times_are_the_open_walk_times():
+    """A walk of N frames is the open chain of 2 keyframes with F = N - 1."""
+    _, t = schedule.chain_times(2, 6, False, range(7))
+    assert torch.equal(t, schedule.frame_times(7))
+
+
+def test_chain_times_refuse_frames_outside_the_chain():
+    with pytest.raises(ValueError, match=r"frames 3..5 are outside the chain's 5 frames"):
+        schedule.chain_times(3, 2, False, range(3, 6))
+
+
+@pytest.mark.parametrize(("n", "order"), [
+    (1, [0]), (2, [0, 1]), (3, [0, 1, 2, 1]), (5, [0, 1, 2, 3, 4, 3, 2, 1]),
+])
+def test_ping_pong_order_goes_back_without_the_ends(n, order):
+    assert schedule.ping_pong_order(n) == order
+
+
+def test_ping_pong_reorders_any_batch_and_keeps_dtype():
+    frames = torch.arange(4 * 2 * 3, dtype=torch.float16).reshape(4, 2, 3)
+    out = schedule.ping_pong(frames)
+    assert out.dtype == torch.float16 and out.shape == (6, 2, 3)
+    assert [int(f[0, 0]) // 6 for f in out] == [0, 1, 2, 3, 2, 1]
+    looped = torch.cat([out, out])
+    assert not any(torch.equal(looped[i], looped[i + 1]) for i in range(len(looped) - 1))
+    with pytest.raises(ValueError, match="a ping-pong needs at least 1 frame, got 0"):
+        schedule.ping_pong(frames[:0])
