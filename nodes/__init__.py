@@ -4,8 +4,15 @@ from __future__ import annotations
 
 from .comfy import ComfyExtension, io
 from .noise_walks import MeanderSeedWalk
+from .prompt_walks import MeanderConditioningTravel, MeanderPromptCircle, MeanderPromptDrift, MeanderPromptTravel
 
-NODES: list[type[io.ComfyNode]] = [MeanderSeedWalk]
+NODES: list[type[io.ComfyNode]] = [
+    MeanderSeedWalk,
+    MeanderPromptTravel,
+    MeanderConditioningTravel,
+    MeanderPromptDrift,
+    MeanderPromptCircle,
+]
 
 
 class MeanderExtension(ComfyExtension):
