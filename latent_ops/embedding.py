@@ -68,7 +68,8 @@ def parse_keyframes(text: str) -> list[tuple[int, str]]:
             raise ValueError(f"schedule line {number}: frame {frame} has two keyframes: keep one prompt per frame")
         keys[frame] = prompt
     if not keys:
-        raise ValueError("schedule has no keyframes: write one 'frame: prompt' per line, e.g. '0: a dog' and '47: a cat'")
+        raise ValueError(
+            "schedule has no keyframes: write one 'frame: prompt' per line, e.g. '0: a dog' and '47: a cat'")
     return sorted(keys.items())
 
 

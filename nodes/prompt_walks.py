@@ -93,7 +93,9 @@ def _same(a: Any, b: Any) -> bool:
     if a is b:
         return True
     if isinstance(a, Tensor) or isinstance(b, Tensor):
-        return isinstance(a, Tensor) and isinstance(b, Tensor) and a.shape == b.shape and bool(torch.equal(a, b.to(a.device)))
+        if not (isinstance(a, Tensor) and isinstance(b, Tensor)) or a.shape != b.shape:
+            return False
+        return bool(torch.equal(a, b.to(a.device)))
     if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
         return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
     try:
@@ -142,9 +144,10 @@ def _keyframe_entries(keys: Sequence[tuple[str, Conditioning]]) -> list[list[tup
         keys0 = set(column[0][1]) - {"pooled_output"}
         for name, (_, extras) in zip(names[1:], column[1:]):
             other = set(extras) - {"pooled_output"}
-            for key in sorted(keys0 ^ other):
-                raise ValueError(f"{name} and {names[0]} differ in conditioning key {key!r}: set it the same on "
-                                 "every keyframe (prompt walks interpolate only the embeddings and pooled_output)")
+            differ = sorted(keys0 ^ other)
+            if differ:
+                raise ValueError(f"{name} and {names[0]} differ in conditioning key {differ[0]!r}: set it the same "
+                                 "on every keyframe (prompt walks interpolate only the embeddings and pooled_output)")
             for key in sorted(keys0):
                 if not _same(column[0][1][key], extras[key]):
                     raise ValueError(f"{name} and {names[0]} have different {key!r}: set it the same on every "
@@ -226,9 +229,10 @@ class MeanderPromptTravel(io.ComfyNode):
             "its prompt's image. " + SAME_NOISE_NOTE + " " + STEP_NOISE_NOTE,
             inputs=[
                 io.Clip.Input("clip", tooltip="The text encoder that encodes each keyframe prompt once."),
-                io.String.Input("schedule", multiline=True, default="0: a photograph of a dog\n47: a photograph of a cat",
-                                tooltip="One keyframe per line, 'frame: prompt' (frames counted from 0). Frames between "
-                                "keyframes travel from one prompt to the next."),
+                io.String.Input("schedule", multiline=True,
+                                default="0: a photograph of a dog\n47: a photograph of a cat",
+                                tooltip="One keyframe per line, 'frame: prompt' (frames counted from 0). Frames "
+                                "between keyframes travel from one prompt to the next."),
                 io.Int.Input("frames", default=0, min=0, max=MAX_FRAMES,
                              tooltip="Frames in the whole walk. 0: up to and including the last keyframe. More frames "
                              "than that hold the last prompt (or, with loop, travel back to the first)."),
@@ -250,8 +254,9 @@ class MeanderPromptTravel(io.ComfyNode):
         last = keys[-1][0]
         if frames == 0:
             if loop:
-                raise ValueError(f"frames must be more than the last keyframe ({last}) for a loop: the walk back to "
-                                 "the first prompt takes the frames after it (frames = 0 only ends on the last keyframe)")
+                raise ValueError(f"frames must be more than the last keyframe ({last}) for a loop: the walk back "
+                                 "to the first prompt takes the frames after it (frames = 0 only ends on the last "
+                                 "keyframe)")
             frames = last + 1
         idx = schedule_window(frames, start_frame, frame_count, [k for k, _ in keys])
         encoded = encode_prompts(clip, [p for _, p in keys])

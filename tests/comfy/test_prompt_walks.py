@@ -174,7 +174,8 @@ def test_prompt_walk_lines_up_with_a_seed_walk_window(comfy):
 
 @pytest.mark.parametrize("schedule, frames, message", [
     ("0: a dog\nthen a cat", 0, r"schedule line 2 \('then a cat'\) is not 'frame: prompt'"),
-    ("0: a dog\n10: a cat", 5, r"keyframe at frame 10 is past the end of the walk \(5 frames\): raise frames to at least 11"),
+    ("0: a dog\n10: a cat", 5,
+     r"keyframe at frame 10 is past the end of the walk \(5 frames\): raise frames to at least 11"),
     ("0: a dog\n10: a cat", 0, r"frames must be more than the last keyframe \(10\) for a loop"),
 ])
 def test_bad_schedules_are_clear_errors(comfy, schedule, frames, message):

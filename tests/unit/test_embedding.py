@@ -155,7 +155,8 @@ def test_interpolation_of_padded_keyframes_matches_the_padded_tensors():
     a, b = embedding.pad_tokens([emb(1, 77), emb(2, 154)])
     walk = embedding.keyframe_walk([a, b], [0, 2], 3)
     assert torch.equal(walk[1], embedding.interpolate_embeddings(a, b, torch.tensor([0.5], dtype=torch.float64))[0])
-    assert torch.equal(walk[1, :77], interpolate.slerp(a[0, :77], b[0, :77], torch.full((77,), 0.5, dtype=torch.float64)))
+    half = torch.full((77,), 0.5, dtype=torch.float64)
+    assert torch.equal(walk[1, :77], interpolate.slerp(a[0, :77], b[0, :77], half))
 
 
 def test_pooled_output_walks_alongside_with_the_same_times():
@@ -180,7 +181,8 @@ def test_drift_is_e0_plus_k_step_ones():
     e0 = emb(1, dtype=torch.float64)
     walk = embedding.drift_walk(e0, 150, 0.002)
     assert torch.equal(walk[0], e0[0])
-    assert torch.allclose(walk - e0, 0.002 * torch.arange(150, dtype=torch.float64).reshape(-1, 1, 1).expand(150, 77, 32))
+    k = torch.arange(150, dtype=torch.float64).reshape(-1, 1, 1)
+    assert torch.allclose(walk - e0, (0.002 * k).expand(150, 77, 32))
 
 
 def test_random_drift_direction_has_unit_rms_and_depends_only_on_the_seed():
