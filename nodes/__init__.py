@@ -6,10 +6,12 @@ from .comfy import ComfyExtension, io
 from .fast_render import MeanderFastRender
 from .frames import MeanderPingPong
 from .noise_walks import MeanderNoiseLoop, MeanderNoisyLatent, MeanderSeedChainWalk, MeanderSeedWalk
+from .prompt_walks import MeanderConditioningTravel, MeanderPromptCircle, MeanderPromptDrift, MeanderPromptTravel
 from .translate import MeanderLatentPan, MeanderNoisePan
 
 NODES: list[type[io.ComfyNode]] = [
     MeanderSeedWalk, MeanderSeedChainWalk, MeanderNoiseLoop, MeanderNoisyLatent, MeanderPingPong,
+    MeanderPromptTravel, MeanderConditioningTravel, MeanderPromptDrift, MeanderPromptCircle,
     MeanderLatentPan, MeanderNoisePan, MeanderFastRender,
 ]
 

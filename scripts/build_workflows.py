@@ -184,6 +184,160 @@ def noise_loop(node_info: NodeInfo) -> dict:
     return g.to_json()
 
 
+def _ksample_and_save(g: UIGraph, ckpt, positive, neg, latent_src, prefix: str, x: float,
+                      webp: bool = False) -> None:
+    """KSampler (fixed seed, euler) over a prompt walk's batch, VAE decode, mp4 (and a looping webp)."""
+    run = g.add("KSampler", (x, 120), {"seed": 1337, "steps": 25, "cfg": 7.5, "sampler_name": "euler",
+                                       "scheduler": "normal", "denoise": 1.0},
+                {"model": (ckpt, 0), "positive": positive, "negative": (neg, 0), "latent_image": latent_src})
+    g.group("4. Sample (one seed for every frame; deterministic sampler: euler)", [run])
+    decode = g.add("VAEDecode", (x + 380, 120), links={"samples": (run, 0), "vae": (ckpt, 2)})
+    members = [decode]
+    if webp:
+        loop = g.add("SaveAnimatedWEBP", (x + 380, 230), {"filename_prefix": prefix, "fps": 24.0, "lossless": False,
+                                                          "quality": 90}, {"images": (decode, 0)})
+        members.append(loop)
+    else:
+        video = g.add("CreateVideo", (x + 380, 230), {"fps": 24.0}, {"images": (decode, 0)})
+        save = g.add("SaveVideo", (x + 380, 360), {"filename_prefix": prefix, "format": "mp4", "codec": "h264"},
+                     {"video": (video, 0)})
+        members += [video, save]
+    g.group("5. Decode and save the " + ("looping webp" if webp else "video"), members)
+
+
+def _model_and_negative(g: UIGraph) -> tuple:
+    ckpt = g.add("CheckpointLoaderSimple", (40, 120), {"ckpt_name": USER_CHECKPOINT})
+    g.group("1. Model", [ckpt])
+    neg = g.add("CLIPTextEncode", (40, 600), {"text": NEGATIVE}, {"clip": (ckpt, 1)}, title="Negative prompt")
+    return ckpt, neg
+
+
+PROMPT_WALK_NOTE = (
+    "The walk node outputs one conditioning **per frame** and an empty latent batch of the same frames: "
+    "one KSampler run renders the whole clip, every frame from the same seed's noise, so only the prompt "
+    "moves. Keep a deterministic sampler (euler, dpmpp_2m, ddim...): ancestral and SDE samplers add new "
+    "noise each step and the frames jump."
+)
+
+
+def prompt_travel(node_info: NodeInfo) -> dict:
+    """Two keyframe prompts, dog to cat (000), through the text schedule node, to an mp4."""
+    g = UIGraph(node_info)
+    ckpt, neg = _model_and_negative(g)
+    walk = g.add("MeanderPromptTravel", (440, 120), {
+        "schedule": "0: a photograph of a dog, studio light\n47: a photograph of a cat, studio light"},
+        {"clip": (ckpt, 1)}, title="Prompt travel: dog to cat", width=380)
+    g.group("2. Prompts (3. Walk)", [walk, neg])
+    _ksample_and_save(g, ckpt, (walk, 0), neg, (walk, 1), "meander/prompt_travel", 880)
+    g.note(
+        "## Prompt travel\n"
+        "Each line of **schedule** is a keyframe, `frame: prompt`. The frames between keyframes slerp the "
+        "prompts' embeddings token by token; frame 0 is exactly the dog image and frame 47 the cat image "
+        "KSampler makes alone. Add lines for more keyframes; long prompts (over 75 tokens) are fine.\n\n"
+        "**Change:** the checkpoint (1), the schedule, `frames` (0 = end on the last keyframe), `loop`, "
+        "`easing` and the size (2), the seed (4), `fps` (5). 48 frames at 24 fps is a 2 s clip.\n\n"
+        + PROMPT_WALK_NOTE,
+        (440, 700), (380, 420))
+    return g.to_json()
+
+
+def prompt_chain(node_info: NodeInfo) -> dict:
+    """A chain of four CLIPTextEncode prompts through the conditioning travel node, to an mp4."""
+    g = UIGraph(node_info)
+    ckpt, neg = _model_and_negative(g)
+    prompts = ["a watercolor painting of a forest in spring", "a watercolor painting of a forest in summer",
+               "a watercolor painting of a forest in autumn", "a watercolor painting of a forest in winter"]
+    encoders = [g.add("CLIPTextEncode", (40, 800 + 230 * i), {"text": text}, {"clip": (ckpt, 1)},
+                      title=f"Keyframe {i + 1}") for i, text in enumerate(prompts)]
+    g.group("2. Prompts: four keyframes and the negative", [neg, *encoders])
+    walk = g.add("MeanderConditioningTravel", (440, 120), {"frames_per_segment": 16},
+                 {f"conditioning_{i + 1}": (enc, 0) for i, enc in enumerate(encoders)},
+                 title="Conditioning travel: four seasons")
+    g.group("3. Walk", [walk])
+    _ksample_and_save(g, ckpt, (walk, 0), neg, (walk, 1), "meander/prompt_chain", 880)
+    g.note(
+        "## A chain of four prompts\n"
+        "Four keyframes, **frames_per_segment** frames from each to the next: (4 - 1) x 16 + 1 = 49 frames, "
+        "each keyframe exactly its prompt's image and no frame twice at a joint. Turn on `loop` to walk "
+        "back from winter to spring (64 frames, seamless). Any text encode node works as a keyframe "
+        "(CLIPTextEncodeSDXL too: the pooled output is walked as well); up to 6 keyframes.\n\n"
+        "**Change:** the checkpoint (1), the four prompts (2), `frames_per_segment`, `loop`, `easing` and "
+        "the size (3), the seed (4).\n\n" + PROMPT_WALK_NOTE,
+        (440, 660), (380, 440))
+    return g.to_json()
+
+
+def prompt_drift(node_info: NodeInfo) -> dict:
+    """000's owl: 150 steps of 0.002 away from one prompt, to an mp4."""
+    g = UIGraph(node_info)
+    ckpt, neg = _model_and_negative(g)
+    pos = g.add("CLIPTextEncode", (40, 330), {"text": "a photograph of an owl sitting on a tree branch"},
+                {"clip": (ckpt, 1)}, title="Prompt")
+    g.group("2. Prompts", [pos, neg])
+    walk = g.add("MeanderPromptDrift", (440, 120), {"frames": 150, "step": 0.002}, {"conditioning": (pos, 0)},
+                 title="Prompt drift: away from the owl")
+    g.group("3. Walk", [walk])
+    _ksample_and_save(g, ckpt, (walk, 0), neg, (walk, 1), "meander/prompt_drift", 880)
+    g.note(
+        "## Prompt drift\n"
+        "Frame k uses the prompt's embedding plus k x step in every value (`direction` ones) or along a "
+        "seeded random direction. Frame 0 is the owl; the image turns painterly, moves, and dissolves into "
+        "noise by frame 150 (0.3 per value).\n\n"
+        "**Change:** the checkpoint (1), the prompt (2), `frames`, `step`, `direction`, `seed` and the size "
+        "(3), the sampler seed (4).\n\n" + PROMPT_WALK_NOTE,
+        (440, 460), (380, 400))
+    return g.to_json()
+
+
+def prompt_circle(node_info: NodeInfo) -> dict:
+    """A closed circle around one prompt's embedding, saved as a looping animated webp."""
+    g = UIGraph(node_info)
+    ckpt, neg = _model_and_negative(g)
+    pos = g.add("CLIPTextEncode", (40, 330), {"text": "skyline of New York City at night, photograph"},
+                {"clip": (ckpt, 1)}, title="Prompt")
+    g.group("2. Prompts", [pos, neg])
+    walk = g.add("MeanderPromptCircle", (440, 120), {"frames": 48, "radius": 0.1}, {"conditioning": (pos, 0)},
+                 title="Prompt circle: a seamless loop")
+    g.group("3. Walk", [walk])
+    _ksample_and_save(g, ckpt, (walk, 0), neg, (walk, 1), "meander/prompt_circle", 880, webp=True)
+    g.note(
+        "## Prompt circle loop\n"
+        "The embedding goes once around a circle centred on the prompt: the image leaves the prompt and "
+        "comes back, and the frame after the last is the first, so the webp loops without a seam.\n\n"
+        "**Change:** the checkpoint (1), the prompt (2), `frames`, `radius` (0.05 to 0.2 keeps the prompt "
+        "recognisable), `seed` (which circle) and the size (3), the sampler seed (4), `fps` (5).\n\n"
+        + PROMPT_WALK_NOTE,
+        (440, 440), (380, 400))
+    return g.to_json()
+
+
+def seed_and_prompt_walk(node_info: NodeInfo) -> dict:
+    """A seed walk and a prompt travel over the same frames, sampled together, to an mp4."""
+    g = UIGraph(node_info)
+    ckpt, neg = _model_and_negative(g)
+    travel = g.add("MeanderPromptTravel", (40, 330), {
+        "schedule": "0: a lighthouse on a cliff at sunset, oil painting\n"
+                    "47: a lighthouse on a cliff in a snow storm, oil painting", "frames": 48},
+        {"clip": (ckpt, 1)}, title="Prompt travel (same frames as the seed walk)", width=380)
+    g.group("2. Prompts", [travel, neg])
+    walk = g.add("MeanderSeedWalk", (480, 120), {"seed_a": 1337, "seed_b": 42, "frames": 48},
+                 title="Seed walk: the frames' noise")
+    g.group("3. Walk", [walk])
+    _sample_and_save(g, ckpt, travel, neg, (walk, 0), (walk, 1), "meander/seed_and_prompt_walk", 860)
+    g.note(
+        "## Seed walk + prompt travel\n"
+        "The noise walks from seed_a to seed_b while the prompt travels from sunset to snow storm: both "
+        "nodes make frame k for batch item k, so keep their **frames**, **start_frame** and "
+        "**frame_count** equal (render a long walk in windows by changing both windows together). The "
+        "prompt travel's own latent output is not used: the seed walk's latent is.\n\n"
+        "**Change:** the checkpoint (1), the schedule (2), the seeds (3), `frames` on both walk nodes, "
+        "`fps` (5).\n\n"
+        "Keep a deterministic sampler (euler, dpmpp_2m, ddim...): ancestral and SDE samplers add new "
+        "noise each step and the frames jump.",
+        (480, 520), (340, 420))
+    return g.to_json()
+
+
 @dataclass(frozen=True)
 class Bundled:
     """A bundled workflow: its builder, and how the tests render it small and fast.
@@ -205,6 +359,11 @@ BUNDLED: dict[str, Bundled] = {
     "meander_panorama_pan": Bundled(panorama_pan, (("stride", "2"),), 9),
     "meander_seed_chain_walk": Bundled(seed_chain_walk, (("seeds", "1337, 42, 7"), ("frames_per_segment", "2")), 5),
     "meander_noise_loop": Bundled(noise_loop, (("frames", "4"),), 4),
+    "meander_prompt_travel": Bundled(prompt_travel, (("schedule", "0: a dog\n4: a cat"),), 5),
+    "meander_prompt_chain": Bundled(prompt_chain, (("frames_per_segment", "2"),), 7),
+    "meander_prompt_drift": Bundled(prompt_drift, (("frames", "4"),), 4),
+    "meander_prompt_circle": Bundled(prompt_circle, (("frames", "4"),), 4),
+    "meander_seed_and_prompt_walk": Bundled(seed_and_prompt_walk, (("frames", "5"), ("schedule", "0: a\n4: b")), 5),
 }
 
 

@@ -8,6 +8,7 @@ from scripts.bed import REPO
 
 PACK_NODES = [
     "MeanderSeedWalk", "MeanderSeedChainWalk", "MeanderNoiseLoop", "MeanderNoisyLatent", "MeanderPingPong",
+    "MeanderPromptTravel", "MeanderConditioningTravel", "MeanderPromptDrift", "MeanderPromptCircle",
     "MeanderLatentPan", "MeanderNoisePan", "MeanderFastRender",
 ]
 
