@@ -3,9 +3,20 @@
 from __future__ import annotations
 
 from .comfy import ComfyExtension, io
+from .analysis import MeanderTrajectoryPlot, MeanderWalkMetrics
+from .audio import MeanderAudioPacing, MeanderClickTrack
 from .noise_walks import MeanderSeedWalk
+from .retime import MeanderEvenRetime, MeanderTimedSeedWalk
 
-NODES: list[type[io.ComfyNode]] = [MeanderSeedWalk]
+NODES: list[type[io.ComfyNode]] = [
+    MeanderSeedWalk,
+    MeanderTimedSeedWalk,
+    MeanderEvenRetime,
+    MeanderAudioPacing,
+    MeanderClickTrack,
+    MeanderWalkMetrics,
+    MeanderTrajectoryPlot,
+]
 
 
 class MeanderExtension(ComfyExtension):

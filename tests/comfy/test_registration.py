@@ -6,7 +6,15 @@ import pytest
 
 from scripts.bed import REPO
 
-PACK_NODES = ["MeanderSeedWalk"]
+PACK_NODES = [
+    "MeanderSeedWalk",
+    "MeanderTimedSeedWalk",
+    "MeanderEvenRetime",
+    "MeanderAudioPacing",
+    "MeanderClickTrack",
+    "MeanderWalkMetrics",
+    "MeanderTrajectoryPlot",
+]
 
 
 def test_package_exports_only_the_entrypoint_and_web_directory():
