@@ -20,7 +20,7 @@ from torch import Tensor
 
 @dataclass(frozen=True)
 class TimeWarp:
-    """Piecewise-linear W: [0, 1] -> [0, 1] through knots (u_i, t_i), float64 on the CPU.
+    """W: [0, 1] -> [0, 1] through knots (u_i, t_i), float64 on the CPU, linear or monotone cubic between.
 
     A knot u may repeat (a vertical step: the walk jumps over a stretch the coarse render saw
     as still); W(0) = 0 and W(1) = 1 exactly.
@@ -28,6 +28,7 @@ class TimeWarp:
 
     u: Tensor
     t: Tensor
+    cubic: bool = False
 
     def __post_init__(self) -> None:
         u, t = self.u, self.t
@@ -41,22 +42,53 @@ class TimeWarp:
             raise ValueError("a time warp's knots must be non-decreasing")
 
     def __call__(self, x: Tensor) -> Tensor:
-        """W(x) for positions x in [0, 1] (clamped), float64; linear between knots."""
+        """W(x) for positions x in [0, 1] (clamped), float64.
+
+        Linear between knots, or with cubic=True the monotone cubic Hermite (PCHIP, Fritsch-Carlson
+        slopes: weighted harmonic mean of the neighbouring secants, 0 at a local extremum, the one
+        secant at an end or beside a repeated knot), which passes through every knot, never
+        decreases and follows a smooth curve sampled by the knots far more closely.
+        """
         x = x.to(torch.float64).clamp(0.0, 1.0)
-        last = self.u.numel() - 2
-        i = (torch.searchsorted(self.u, x, right=True) - 1).clamp(0, last)
-        u0, u1, t0, t1 = self.u[i], self.u[i + 1], self.t[i], self.t[i + 1]
-        span = u1 - u0
-        frac = torch.where(span > 0, (x - u0) / torch.where(span > 0, span, torch.ones_like(span)), torch.ones_like(x))
-        out = t0 + frac.clamp(0.0, 1.0) * (t1 - t0)
+        u, t = self.u, self.t
+        last = u.numel() - 2
+        i = (torch.searchsorted(u, x, right=True) - 1).clamp(0, last)
+        h = u.diff()
+        ok = h > 0
+        safe_h = torch.where(ok, h, torch.ones_like(h))
+        frac = torch.where(ok[i], (x - u[i]) / safe_h[i], torch.ones_like(x)).clamp(0.0, 1.0)
+        if self.cubic:
+            m = self._slopes(h, ok, (t.diff() / safe_h))
+            s2, s3 = frac * frac, frac * frac * frac
+            out = ((2 * s3 - 3 * s2 + 1) * t[i] + (s3 - 2 * s2 + frac) * safe_h[i] * m[i]
+                   + (-2 * s3 + 3 * s2) * t[i + 1] + (s3 - s2) * safe_h[i] * m[i + 1])
+            out = torch.minimum(torch.maximum(out, t[i]), t[i + 1])
+        else:
+            out = t[i] + frac * (t[i + 1] - t[i])
         out = torch.where(x <= 0.0, torch.zeros_like(out), out)
         return torch.where(x >= 1.0, torch.ones_like(out), out)
+
+    @staticmethod
+    def _slopes(h: Tensor, ok: Tensor, delta: Tensor) -> Tensor:
+        """PCHIP slopes at the knots from segment widths h, their validity and secants delta."""
+        zero = torch.zeros(1, dtype=delta.dtype)
+        d = torch.where(ok, delta, torch.zeros_like(delta))
+        left_d, right_d = torch.cat([zero, d]), torch.cat([d, zero])
+        left_ok = torch.cat([torch.zeros(1, dtype=torch.bool), ok])
+        right_ok = torch.cat([ok, torch.zeros(1, dtype=torch.bool)])
+        left_h, right_h = torch.cat([zero, h]), torch.cat([h, zero])
+        w1, w2 = 2 * right_h + left_h, right_h + 2 * left_h
+        both = left_ok & right_ok & (left_d > 0) & (right_d > 0)
+        harmonic = (w1 + w2) / (w1 / torch.where(both, left_d, torch.ones_like(d[:1]).expand_as(left_d))
+                                + w2 / torch.where(both, right_d, torch.ones_like(d[:1]).expand_as(right_d)))
+        one_sided = torch.where(left_ok & ~right_ok, left_d, torch.where(right_ok & ~left_ok, right_d, zero))
+        return torch.where(both, harmonic, one_sided)
 
     def blend(self, strength: float) -> TimeWarp:
         """W_s(u) = (1 - s) u + s W(u): strength 0 is the identity (linear timing), 1 is W itself."""
         if not 0.0 <= strength <= 1.0:
             raise ValueError(f"strength must be in 0..1, got {strength}")
-        return TimeWarp(self.u, (1.0 - strength) * self.u + strength * self.t)
+        return TimeWarp(self.u, (1.0 - strength) * self.u + strength * self.t, self.cubic)
 
     def frame_times(self, frames: int, start_frame: int = 0, frame_count: int = 0) -> Tensor:
         """t_k = W(k / (N - 1)) of frames [start, start + count) of an open walk of N frames, float64."""
@@ -77,10 +109,11 @@ def even_warp(distances: Tensor, coarse_times: Tensor | None = None) -> TimeWarp
     """The warp that makes frame-to-frame distances even, from a coarse render's distances.
 
     A coarse open walk of M frames at walk times tau_0 = 0 .. tau_{M-1} = 1 (linear by default:
-    tau_k = k / (M - 1)) measured distances d_k between frames k and k + 1. Assuming constant
-    speed inside each coarse step, the distance travelled up to tau_k is s_k = d_0 + .. + d_{k-1}
-    (s_0 = 0, total S). The even warp is the inverse of s / S: knots (u_k, t_k) = (s_k / S, tau_k),
-    so frame j of N lands where the travelled distance is j S / (N - 1). A walk that did not move
+    tau_k = k / (M - 1)) measured distances d_k between frames k and k + 1. The distance travelled
+    up to tau_k is s_k = d_0 + .. + d_{k-1} (s_0 = 0, total S). The even warp is the inverse of
+    s / S: knots (u_k, t_k) = (s_k / S, tau_k), so frame j of N lands where the travelled distance
+    is j S / (N - 1); between knots it is read as a monotone cubic (PCHIP), which follows a smooth
+    walk's arc length far better than straight pieces (constant speed in each coarse step) do. A walk that did not move
     (S = 0) keeps linear timing.
     """
     d = distances.detach().to(device="cpu", dtype=torch.float64).reshape(-1)
@@ -102,7 +135,7 @@ def even_warp(distances: Tensor, coarse_times: Tensor | None = None) -> TimeWarp
     u[-1] = 1.0
     tau = tau.clone()
     tau[0], tau[-1] = 0.0, 1.0
-    return TimeWarp(u, tau)
+    return TimeWarp(u, tau, cubic=True)
 
 
 def paced_warp(speed: Tensor) -> TimeWarp:

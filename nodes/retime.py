@@ -37,7 +37,7 @@ class MeanderEvenRetime(io.ComfyNode):
             description="Walks move unevenly in image space: long still stretches, then a jump. Give this node a "
             "first, coarse render of the walk (e.g. 12 frames, linear easing); it measures the distance between "
             "neighbouring frames and outputs a time warp that spends the frames evenly along the distance "
-            "travelled (constant speed assumed inside each coarse step). Feed the warp to Timed Seed Walk Noise with "
+            "travelled (read through a monotone cubic through the measured points). Feed the warp to Timed Seed Walk Noise with "
             "the same seeds and method and render again.",
             inputs=[
                 io.Image.Input("images", optional=True,
@@ -48,8 +48,8 @@ class MeanderEvenRetime(io.ComfyNode):
                 io.Float.Input("strength", default=1.0, min=0.0, max=1.0, step=0.05,
                                tooltip="1 makes the steps even; 0 keeps linear timing; in between blends the two."),
                 TimeWarp.Input("coarse_time_warp", optional=True,
-                               tooltip="If the coarse render was itself timed by a warp, connect that warp here "
-                               "(re-timing again refines it). Leave empty for a coarse walk with linear easing."),
+                               tooltip="If the coarse render was itself timed by a warp, connect that warp here so its "
+                               "frames are placed at the right times. Leave empty for a coarse walk with linear easing."),
             ],
             outputs=[warp_output("Frame times that make the walk's steps even: connect to Timed Seed Walk Noise.")],
         )
