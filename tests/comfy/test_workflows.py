@@ -99,7 +99,7 @@ def test_converter_follows_reroutes_primitives_and_drops_notes(node_info):
 
 
 def test_overrides_refuse_unknown_names_and_bad_values(node_info):
-    prompt = ui_to_api(load(WORKFLOWS[0]), node_info)
+    prompt = ui_to_api(load(build_workflows.WORKFLOWS / "meander_seed_walk.json"), node_info)
     with pytest.raises(ValueError, match="no node in the workflow has a widget called 'framez'"):
         apply_overrides(prompt, [("framez", "3")])
     with pytest.raises(ValueError, match="frames takes a int"):
