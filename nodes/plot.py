@@ -78,17 +78,16 @@ def line_chart(panels: Sequence[tuple[str, Sequence[Series]]], width: int = 640,
             py = box[3] - (y - y0) / (y1 - y0) * (box[3] - box[1])
             return px, py
 
-        legend_x = width - right
+        legend_x = width - right - sum(draw.textlength(s.label, font=font) + 24 for s in curves)
         for i, s in enumerate(curves):
             pts = [point(float(x), float(y)) for x, y in zip(s.xs, s.ys)]
             if len(pts) > 1:
                 draw.line(pts, fill=colour(i), width=2)
             for px, py in pts:
                 draw.ellipse((px - 2.5, py - 2.5, px + 2.5, py + 2.5), fill=colour(i))
-            text_w = draw.textlength(s.label, font=font)
-            legend_x -= text_w + 24
             draw.rectangle((legend_x, oy + 10, legend_x + 10, oy + 18), fill=colour(i))
             draw.text((legend_x + 14, oy + 8), s.label, fill=TEXT, font=font)
+            legend_x += draw.textlength(s.label, font=font) + 24
     draw.text((left, height - 14), f"{x_label}   [{_fmt(x0)} .. {_fmt(x1)}]", fill=TEXT, font=font)
     return _to_image(img)
 
