@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 from .comfy import ComfyExtension, io
+from .analysis import MeanderTrajectoryPlot, MeanderWalkMetrics
+from .audio import MeanderAudioPacing, MeanderClickTrack
 from .fast_render import MeanderFastRender
 from .frames import MeanderPingPong
 from .noise_walks import MeanderNoiseLoop, MeanderNoisyLatent, MeanderSeedChainWalk, MeanderSeedWalk
 from .prompt_walks import MeanderConditioningTravel, MeanderPromptCircle, MeanderPromptDrift, MeanderPromptTravel
+from .retime import MeanderEvenRetime, MeanderTimedSeedWalk
 from .translate import MeanderLatentPan, MeanderNoisePan
 
 NODES: list[type[io.ComfyNode]] = [
     MeanderSeedWalk, MeanderSeedChainWalk, MeanderNoiseLoop, MeanderNoisyLatent, MeanderPingPong,
     MeanderPromptTravel, MeanderConditioningTravel, MeanderPromptDrift, MeanderPromptCircle,
     MeanderLatentPan, MeanderNoisePan, MeanderFastRender,
+    MeanderTimedSeedWalk, MeanderEvenRetime, MeanderAudioPacing, MeanderClickTrack,
+    MeanderWalkMetrics, MeanderTrajectoryPlot,
 ]
 
 

@@ -10,6 +10,8 @@ PACK_NODES = [
     "MeanderSeedWalk", "MeanderSeedChainWalk", "MeanderNoiseLoop", "MeanderNoisyLatent", "MeanderPingPong",
     "MeanderPromptTravel", "MeanderConditioningTravel", "MeanderPromptDrift", "MeanderPromptCircle",
     "MeanderLatentPan", "MeanderNoisePan", "MeanderFastRender",
+    "MeanderTimedSeedWalk", "MeanderEvenRetime", "MeanderAudioPacing", "MeanderClickTrack",
+    "MeanderWalkMetrics", "MeanderTrajectoryPlot",
 ]
 
 
