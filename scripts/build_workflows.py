@@ -335,6 +335,9 @@ def seed_and_prompt_walk(node_info: NodeInfo) -> dict:
         "Keep a deterministic sampler (euler, dpmpp_2m, ddim...): ancestral and SDE samplers add new "
         "noise each step and the frames jump.",
         (480, 520), (340, 420))
+    return g.to_json()
+
+
 def _sampler_settings(g: UIGraph, ckpt, pos, neg, x: float) -> tuple:
     """CFG guider, euler and 25 normal steps, shared by every sampler of a graph."""
     guider = g.add("CFGGuider", (x, 120), {"cfg": 7.5}, {"model": (ckpt, 0), "positive": (pos, 0), "negative": (neg, 0)})

@@ -1,17 +1,21 @@
 // Meander's editor extension: under each walk node, a live label of the frames it emits and the
-// video's length at the graph's fps, and a plot of the walk's eased frame times (the keyframes'
-// spacing) with the emitted window highlighted. Drawn on the canvas; never saved in the workflow.
+// video's length at the graph's fps, and a plot of each frame's progress along the walk (the
+// easing, the keyframes' spacing) with the emitted window highlighted. Drawn on the canvas; never
+// saved in the workflow.
 import { app } from "../../scripts/app.js";
-import { ease, emittedWindow, frameTimes, totalFrames, walkLabel } from "./walk_math.js";
+import { WALKS, emittedWindow, walkLabel } from "./walk_math.js";
 
 const PREVIEW = "meander_preview";
 const PREVIEW_HEIGHT = 96;
 const DEFAULT_FPS = 24;
 const FPS_NODES = ["CreateVideo", "SaveAnimatedWEBP", "SaveAnimatedPNG"];
 
+const NO_PLAN = { MeanderLatentPan: "frame count follows the input latents" };
+
 function widgetValues(node) {
   const values = {};
   for (const w of node.widgets ?? []) if (w.name) values[w.name] = w.value;
+  values.linked_keyframes = (node.inputs ?? []).filter((i) => i.type === "CONDITIONING" && i.link != null).length;
   return values;
 }
 
@@ -24,19 +28,20 @@ function graphFps(node) {
   return DEFAULT_FPS;
 }
 
-/** The preview state of a walk node: label text and the points to plot, or null. */
-export function previewOf(node) {
+/** The preview state of a walk node: label text and the walk progress of each frame to plot. */
+function previewOf(node) {
   const values = widgetValues(node);
-  const total = totalFrames(values);
-  if (!total) return null;
-  const window = emittedWindow(total, values);
-  const times = frameTimes(total, Boolean(values.closed)).map((t) => ease(t, values.easing));
-  return { label: walkLabel(total, window, graphFps(node)), times, window };
+  const plan = WALKS[node.comfyClass]?.(values);
+  if (!plan) {
+    const label = NO_PLAN[node.comfyClass] ?? "no frames: check the walk's settings";
+    return { label, times: [], window: [0, 0] };
+  }
+  const window = emittedWindow(plan.total, values);
+  return { label: walkLabel(plan.total, window, graphFps(node)), times: plan.progress, window };
 }
 
 function drawPreview(ctx, node, width, y) {
   const state = previewOf(node);
-  if (!state) return;
   const x0 = 15;
   const w = width - 30;
   ctx.save();
@@ -61,8 +66,7 @@ function drawPreview(ctx, node, width, y) {
 app.registerExtension({
   name: "meander.walkPreview",
   nodeCreated(node) {
-    if (!node.comfyClass?.startsWith("Meander")) return;
-    if (totalFrames(widgetValues(node)) === null) return;
+    if (!(node.comfyClass in WALKS)) return;
     node.addCustomWidget({
       name: PREVIEW,
       type: PREVIEW,

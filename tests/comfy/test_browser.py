@@ -82,3 +82,14 @@ def test_walk_preview_label_counts_frames(page):
         }"""
     )
     assert label == ["48 frames · 2.00 s at 24 fps", "frames 8-19 of 48 · 1.00 s at 12 fps"]
+
+
+def test_every_walk_node_has_a_preview_plan(page, node_info):
+    """web/walk_math.js knows every node with a start_frame window (a walk), and only those."""
+    import nodes
+
+    walks = sorted(n for n in nodes.NODE_CLASS_MAPPINGS if n.startswith("Meander")
+                   and "start_frame" in node_info(n)["input"].get("required", {}))
+    planned = page.evaluate(
+        "async () => Object.keys((await import('/extensions/meander-latent-walks/walk_math.js')).WALKS).sort()")
+    assert planned == walks

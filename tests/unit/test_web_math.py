@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from latent_ops import schedule
+from latent_ops import embedding, schedule, windows
 
 WALK_MATH = Path(__file__).resolve().parents[2] / "web" / "walk_math.js"
 NODE = shutil.which("node")
@@ -37,3 +37,26 @@ def test_js_window_matches_schedule_window():
         window = schedule.window(10, start, count)
         assert run_js(f"m.emittedWindow(10, {{start_frame: {start}, frame_count: {count}}})") == [
             window.start, window.stop]
+
+
+@pytest.mark.skipif(NODE is None, reason="node is not installed: the JS preview math is not checked")
+def test_js_frame_counts_match_latent_ops():
+    """Chains, pans and prompt schedules: the editor's counts are latent_ops' counts."""
+    chains = [(3, 4, False), (3, 4, True), (5, 1, False)]
+    pans = [(2, 64, 1.0, False, False), (3, 8, 2.0, False, True), (2, 8, 3.0, False, False), (3, 8, 2.5, True, False)]
+    js = run_js(f"[{json.dumps(chains)}.map(c => m.chainLength(...c)), {json.dumps(pans)}.map(p => m.panLength(...p))]")
+    assert js[0] == [schedule.chain_length(*c) for c in chains]
+    assert js[1] == [windows.pan_length(*p) for p in pans]
+    text = '# a walk\n0: a dog\n"48": "a cat",\n20: a fox: red\n'
+    assert run_js(f"m.keyframePositions({json.dumps(text)})") == [k for k, _ in embedding.parse_keyframes(text)]
+
+
+@pytest.mark.skipif(NODE is None, reason="node is not installed: the JS preview math is not checked")
+def test_js_keyframe_progress_follows_the_chain_times():
+    """Progress (i + e(t)) / segments of each frame equals latent_ops' chain segment and time."""
+    for closed in (False, True):
+        total = schedule.chain_length(3, 4, closed)
+        seg, t = schedule.chain_times(3, 4, closed, range(total))
+        expected = ((seg.double() + schedule.ease(t, "smoothstep")) / (3 if closed else 2)).tolist()
+        js = run_js(f"m.keyframeProgress([0, 4, 8], {total}, {json.dumps(closed)}, 'smoothstep')")
+        assert js == pytest.approx(expected, abs=1e-12), closed
