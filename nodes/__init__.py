@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from .comfy import ComfyExtension, io
 from .noise_walks import MeanderSeedWalk
+from .video import MeanderVideoSegment
 
-NODES: list[type[io.ComfyNode]] = [MeanderSeedWalk]
+NODES: list[type[io.ComfyNode]] = [MeanderSeedWalk, MeanderVideoSegment]
 
 
 class MeanderExtension(ComfyExtension):

@@ -6,7 +6,7 @@ import pytest
 
 from scripts.bed import REPO
 
-PACK_NODES = ["MeanderSeedWalk"]
+PACK_NODES = ["MeanderSeedWalk", "MeanderVideoSegment"]
 
 
 def test_package_exports_only_the_entrypoint_and_web_directory():
