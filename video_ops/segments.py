@@ -166,14 +166,16 @@ def frame_count(path: Path) -> int:
         return sum(1 for p in container.demux(stream) if p.size)
 
 
-def stitch(segments: Sequence[Path], out: Path, force: bool = False) -> str:
+def stitch(segments: Sequence[Path], out: Path, force: bool = False, mode: str = "auto") -> str:
     """Join segment files, in the given order, into one mp4 at `out`, atomically; how it joined them.
 
     "remux": every segment's h264 packets are copied unchanged with their timestamps shifted by
     the frames before them (possible when the segments share encoder parameters, as segments of
-    one walk do). "re-encode": otherwise, decode and encode one frame at a time. Refuses to
-    replace an existing `out` unless `force`.
+    one walk do). "re-encode": otherwise (or with mode="re-encode"), decode and encode one frame
+    at a time. Refuses to replace an existing `out` unless `force`.
     """
+    if mode not in ("auto", "re-encode"):
+        raise ValueError(f"mode must be 'auto' or 're-encode', got {mode!r}")
     out = Path(out)
     if not segments:
         raise ValueError("nothing to stitch: no segments")
@@ -185,7 +187,7 @@ def stitch(segments: Sequence[Path], out: Path, force: bool = False) -> str:
             extradata.add(bytes(c.streams.video[0].codec_context.extradata or b""))
     tmp = _tmp(out)
     try:
-        if len(extradata) == 1:
+        if len(extradata) == 1 and mode == "auto":
             _remux(segments, tmp)
             how = "remux"
         else:
