@@ -11,13 +11,14 @@ from .noise_walks import MeanderNoiseLoop, MeanderNoisyLatent, MeanderSeedChainW
 from .prompt_walks import MeanderConditioningTravel, MeanderPromptCircle, MeanderPromptDrift, MeanderPromptTravel
 from .retime import MeanderEvenRetime, MeanderTimedSeedWalk
 from .translate import MeanderLatentPan, MeanderNoisePan
+from .video import MeanderVideoSegment
 
 NODES: list[type[io.ComfyNode]] = [
     MeanderSeedWalk, MeanderSeedChainWalk, MeanderNoiseLoop, MeanderNoisyLatent, MeanderPingPong,
     MeanderPromptTravel, MeanderConditioningTravel, MeanderPromptDrift, MeanderPromptCircle,
     MeanderLatentPan, MeanderNoisePan, MeanderFastRender,
     MeanderTimedSeedWalk, MeanderEvenRetime, MeanderAudioPacing, MeanderClickTrack,
-    MeanderWalkMetrics, MeanderTrajectoryPlot,
+    MeanderWalkMetrics, MeanderTrajectoryPlot, MeanderVideoSegment,
 ]
 
 

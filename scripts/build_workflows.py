@@ -462,6 +462,41 @@ def audio_walk(node_info: NodeInfo) -> dict:
         "`torchaudio` installed), `feature`, `floor` and `decay_frames` (3), the seeds (4). Keep `fps` "
         "equal in Audio Pacing and CreateVideo.",
         (820, 620), (360, 300))
+def long_walk(node_info: NodeInfo) -> dict:
+    """A 2400-frame (100 s) seed walk rendered window by window into mp4 segments, stitched at the end."""
+    g = UIGraph(node_info)
+    ckpt, pos, neg = _model_and_prompts(g, "a lighthouse on a cliff at sunset, oil painting")
+    walk = g.add("MeanderSeedWalk", (440, 120), {"seed_a": 1337, "seed_b": 42, "frames": 2400, "start_frame": 0,
+                                                 "frame_count": 24},
+                 title="Seed walk: one window of frames")
+    g.group("3. Walk (one window per run)", [walk])
+    guider = g.add("CFGGuider", (820, 120), {"cfg": 7.5}, {"model": (ckpt, 0), "positive": (pos, 0),
+                                                          "negative": (neg, 0)})
+    sampler = g.add("KSamplerSelect", (820, 300), {"sampler_name": "euler"})
+    sigmas = g.add("BasicScheduler", (820, 400), {"scheduler": "normal", "steps": 25, "denoise": 1.0},
+                   {"model": (ckpt, 0)})
+    run = g.add("SamplerCustomAdvanced", (820, 570), links={
+        "noise": (walk, 0), "guider": (guider, 0), "sampler": (sampler, 0), "sigmas": (sigmas, 0),
+        "latent_image": (walk, 1)})
+    g.group("4. Sample (euler)", [guider, sampler, sigmas, run])
+    decode = g.add("VAEDecode", (1200, 120), links={"samples": (run, 0), "vae": (ckpt, 2)})
+    save = g.add("MeanderVideoSegment", (1200, 230), {"fps": 24.0, "folder": "meander/long_walk", "start_frame": 0,
+                                                       "frames": 2400, "stitch_when_complete": True},
+                 {"images": (decode, 0)}, title="Save this window as a segment")
+    g.group("5. Decode and save the segment", [decode, save])
+    g.note(
+        "## Long walk, in segments\n"
+        "A 2400-frame walk (100 s at 24 fps) would need ~7 GB of RAM as one image batch. Each run "
+        "renders only the window `start_frame` .. `start_frame + frame_count - 1` (one sampler call "
+        "over its frames) and saves it as its own mp4 segment; when the segments cover the whole "
+        "walk, the last run stitches them into one video (no re-encoding) in `output/meander/long_walk/`.\n\n"
+        "**By hand:** after each run add `frame_count` to `start_frame` on **both** the walk (3) and "
+        "the segment saver (5). A segment already saved is kept, never written twice.\n\n"
+        "**Headless, all windows, resumable, on one or many servers:**\n"
+        "`python -m scripts.render workflows/meander_long_walk.json --checkpoint MODEL --batch 24 "
+        "--out renders/long.mp4 [--servers http://host1:8188,http://host2:8188]`\n\n"
+        "Keep `frames` equal on the walk and the saver. Keep a deterministic sampler (euler, dpmpp_2m, ddim...).",
+        (440, 620), (340, 420))
     return g.to_json()
 
 
@@ -494,6 +529,7 @@ BUNDLED: dict[str, Bundled] = {
     "meander_walk_metrics": Bundled(walk_metrics, (("frames", "3"),), 3),
     "meander_even_retime": Bundled(even_retime, (("frames", "4"),), 4),
     "meander_audio_walk": Bundled(audio_walk, (("seconds", "0.25"),), 6),
+    "meander_long_walk": Bundled(long_walk, (("frames", "6"), ("frame_count", "3")), 3),
 }
 
 

@@ -1,11 +1,19 @@
-"""Render a workflow headless to a video file, in a real ComfyUI in this process.
+"""Render a workflow headless to a video file: in this process, or spread over ComfyUI servers.
 
     .venv/bin/python -m scripts.render [WORKFLOW] [--checkpoint FILE] [--set NAME=VALUE ...] [--out FILE]
+        [--prompt TEXT] [--negative TEXT] [--seeds A,B] [--frames N] [--fps F]
+        [--batch B] [--servers http://host1:8188,http://host2:8188] [--force] [--keep-parts]
 
 WORKFLOW is a UI-format workflow (default: the bundled seed walk). Without --checkpoint a small
 random-weight SD1.5 test model is generated and used: its frames are abstract colour fields, not
 pictures, but the walk, sampler, decode and encode are all real. --set changes every input of
 that name in the graph (e.g. --set frames=24 --set steps=20 --set width=512).
+
+A workflow with a walk node (start_frame / frame_count inputs) renders in segments of --batch
+frames, each one graph with one sampler call over its B frames, written as its own mp4 into
+OUT.parts/ and stitched into OUT at the end without re-encoding: memory does not grow with the
+walk's length, and an interrupted render resumes where it stopped when run again. With
+--servers the windows are handed out to those ComfyUI servers, one at a time each.
 """
 
 from __future__ import annotations
@@ -17,9 +25,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from scripts import bed
+from tqdm import tqdm
+
+from scripts import bed, client, segmented
 from scripts.make_checkpoint import make_checkpoint
 from scripts.workflow import load, node_info_of, ui_to_api
+from video_ops import segments
 
 DEFAULT_WORKFLOW = bed.REPO / "workflows" / "meander_seed_walk.json"
 TEST_CHECKPOINT = "meander-test-sd15.safetensors"
@@ -75,33 +86,114 @@ def video_outputs(outputs: dict) -> list[Path]:
     return out
 
 
+def _prepare_prompt(prompt: dict, args_overrides: list[tuple[str, str]], prompts: list[str], negatives: list[str],
+                    seeds: list[int] | None) -> None:
+    """Apply the named overrides (prompts, seeds), then the --set ones, to an API graph in place."""
+    if prompts:
+        set_texts(prompt, "positive", prompts)
+    if negatives:
+        set_texts(prompt, "negative", negatives)
+    if seeds is not None:
+        set_seeds(prompt, seeds)
+    apply_overrides(prompt, args_overrides)
+
+
+def _links_of(prompt: dict, role: str) -> list[str]:
+    """Ids of the text-encoder nodes linked into an input called `role` (positive / negative), in id order."""
+    ids = {v[0] for node in prompt.values() for k, v in node["inputs"].items()
+           if k == role and isinstance(v, list) and "text" in prompt.get(v[0], {}).get("inputs", {})}
+    return sorted(ids, key=segmented._order)
+
+
+def set_texts(prompt: dict, role: str, texts: list[str]) -> None:
+    """Set the text of the prompt encoders feeding `role` inputs: one text for all, or one per encoder."""
+    ids = _links_of(prompt, role)
+    if not ids:
+        raise ValueError(f"--{'prompt' if role == 'positive' else 'negative'}: no text encoder feeds a {role} input")
+    if len(texts) not in (1, len(ids)):
+        raise ValueError(f"the workflow has {len(ids)} {role} prompts (nodes {', '.join(ids)}): give 1 or {len(ids)}")
+    for i, nid in enumerate(ids):
+        prompt[nid]["inputs"]["text"] = texts[i if len(texts) > 1 else 0]
+
+
+SEED_INPUTS = ("seed", "noise_seed")
+
+
+def seed_inputs(prompt: dict) -> list[tuple[str, str]]:
+    """(node id, input) of every seed widget (seed, noise_seed, seed_*), in node then input order."""
+    return [(nid, name) for nid in sorted(prompt, key=segmented._order) for name, value in prompt[nid]["inputs"].items()
+            if (name in SEED_INPUTS or name.startswith("seed_")) and isinstance(value, int)]
+
+
+def set_seeds(prompt: dict, seeds: list[int]) -> None:
+    targets = seed_inputs(prompt)
+    if len(seeds) != len(targets):
+        names = ", ".join(f"{prompt[n]['class_type']}.{k}" for n, k in targets)
+        raise ValueError(f"--seeds: the workflow has {len(targets)} seed inputs ({names}): give {len(targets)} values")
+    for (nid, name), seed in zip(targets, seeds):
+        prompt[nid]["inputs"][name] = seed
+
+
 def render(workflow: Path, out: Path, checkpoint: Path | None, overrides: list[tuple[str, str]], base: Path,
-           force: bool = False) -> list[Path]:
-    """Run the workflow and copy its video(s) to `out` (refusing to overwrite unless force)."""
+           force: bool = False, *, prompts: list[str] = (), negatives: list[str] = (), seeds: list[int] | None = None,
+           batch: int = segmented.DEFAULT_BATCH, servers: list[str] = (), total: int | None = None,
+           keep_parts: bool = False, progress: bool = True, engines: list | None = None) -> list[Path]:
+    """Run the workflow and write its video to `out` (refusing to overwrite unless force).
+
+    A workflow with a walk node renders in segments of `batch` frames (resumable, see the module
+    docstring), on this process's ComfyUI or on `servers`; any other workflow renders in one run.
+    `engines` replaces the engines made from `servers` / this process (tests).
+    """
+    out = Path(out)
     if out.exists() and not force:
         raise FileExistsError(f"{out} exists: choose another --out or pass --force to replace it")
-    comfy = bed.boot(base)
-    import nodes
+    overrides = list(overrides)
+    if servers or engines:
+        engines = list(engines or [client.ServerEngine(url) for url in servers])
+        info = engines[0].object_info()
+        node_info = info.__getitem__
+        if checkpoint is not None:
+            overrides = [("ckpt_name", Path(checkpoint).name), *overrides]
+        comfy = None
+    else:
+        comfy = bed.boot(base)
+        import nodes
 
-    prompt = ui_to_api(load(workflow), node_info_of(nodes.NODE_CLASS_MAPPINGS))
+        node_info = node_info_of(nodes.NODE_CLASS_MAPPINGS)
+        engines = [client.LocalEngine(comfy)]
+    prompt = ui_to_api(load(workflow), node_info)
+    if comfy is not None:
+        overrides = _local_checkpoint(prompt, checkpoint, base, overrides)
+    _prepare_prompt(prompt, overrides, list(prompts), list(negatives), seeds)
+    if not segmented.walk_nodes(prompt):
+        if comfy is None:
+            raise ValueError(f"{workflow} has no walk node: render it without --servers")
+        return _render_whole(comfy, prompt, workflow, out, force)
+    return render_segments(prompt, out, engines, batch, total, force, keep_parts, progress)
+
+
+def _local_checkpoint(prompt: dict, checkpoint: Path | None, base: Path,
+                      overrides: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Link --checkpoint into the base's models (or make the test model); the overrides that select it."""
     ckpt_dir = base / "models" / "checkpoints"
     if checkpoint is not None:
-        checkpoint = checkpoint.resolve()
+        checkpoint = Path(checkpoint).expanduser().resolve()
         if not checkpoint.is_file():
             raise FileNotFoundError(f"--checkpoint {checkpoint}: no such file")
         link = ckpt_dir / checkpoint.name
         if link.is_symlink() or link.exists():
             link.unlink()
         link.symlink_to(checkpoint)
-        overrides = [("ckpt_name", checkpoint.name), *overrides]
-    else:
-        print("no --checkpoint: using the random-weight test model (frames are abstract colour fields) at "
-              + ", ".join(f"{n}={v}" for n, v in TEST_MODEL_SETTINGS), file=sys.stderr)
-        make_checkpoint(ckpt_dir / TEST_CHECKPOINT)
-        present = {name for node in prompt.values() for name in node["inputs"]}
-        overrides = [("ckpt_name", TEST_CHECKPOINT), *[(n, v) for n, v in TEST_MODEL_SETTINGS if n in present],
-                     *overrides]
-    apply_overrides(prompt, overrides)
+        return [("ckpt_name", checkpoint.name), *overrides]
+    print("no --checkpoint: using the random-weight test model (frames are abstract colour fields) at "
+          + ", ".join(f"{n}={v}" for n, v in TEST_MODEL_SETTINGS), file=sys.stderr)
+    make_checkpoint(ckpt_dir / TEST_CHECKPOINT)
+    present = {name for node in prompt.values() for name in node["inputs"]}
+    return [("ckpt_name", TEST_CHECKPOINT), *[(n, v) for n, v in TEST_MODEL_SETTINGS if n in present], *overrides]
+
+
+def _render_whole(comfy, prompt: dict, workflow: Path, out: Path, force: bool) -> list[Path]:
+    """One run of the whole graph; its video(s) copied to `out` (and out_1, ... for more)."""
     videos = video_outputs(comfy.run(prompt).outputs)
     if not videos:
         raise RuntimeError(f"{workflow} saved no video")
@@ -116,22 +208,95 @@ def render(workflow: Path, out: Path, checkpoint: Path | None, overrides: list[t
     return written
 
 
+def parts_dir(out: Path) -> Path:
+    """Where a render to `out` keeps its finished segments and manifest: OUT.parts/ beside it."""
+    return out.with_name(out.name + ".parts")
+
+
+def render_segments(prompt: dict, out: Path, engines: list, batch: int = segmented.DEFAULT_BATCH,
+                    total: int | None = None, force: bool = False, keep_parts: bool = False,
+                    progress: bool = True) -> list[Path]:
+    """Render an API graph with walk nodes window by window on `engines`, resuming from OUT.parts/; stitch."""
+    if out.suffix.lower() != ".mp4":
+        raise ValueError(f"--out {out}: a segmented render writes an mp4 (stitched without re-encoding): "
+                         "name the output *.mp4")
+    prepared, writer = segmented.prepare(prompt)
+    total = segmented.total_frames(prepared, total)
+    fps = prepared[writer]["inputs"]["fps"]
+    if not isinstance(fps, (int, float)):
+        raise ValueError("the video's fps comes from a link: set it as a number (--fps)")
+    fingerprint = segments.fingerprint(prepared, ignore=("folder", "stitch_when_complete"))
+    parts_path = parts_dir(out)
+    if force and parts_path.exists():
+        try:
+            segmented.Parts.open(parts_path, fingerprint, total, fps)
+        except FileExistsError:
+            shutil.rmtree(parts_path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    parts = segmented.Parts.open(parts_path, fingerprint, total, fps)
+    done = parts.done()
+    windows = segments.plan(total, batch, done)
+    bar = tqdm(total=total, initial=sum(w.count for w in done), unit="frame", disable=not progress,
+               desc=out.name, file=sys.stderr)
+    if done and windows:
+        bar.write(f"resuming: {len(done)} segment(s) already rendered in {parts_path}")
+    try:
+        segmented.run_windows(prepared, writer, windows, total, engines, parts,
+                              on_segment=lambda w, name: bar.update(w.count))
+    finally:
+        bar.close()
+    done = parts.done()
+    if not segments.tiles(total, done):
+        raise RuntimeError(f"{parts_path} does not hold every frame 0..{total - 1} after the render")
+    how = segments.stitch([done[w] for w in sorted(done)], out, force=force)
+    if how != "remux":
+        print(f"the segments' encoder settings differ: {out} was re-encoded", file=sys.stderr)
+    if not keep_parts:
+        shutil.rmtree(parts_path)
+    return [out]
+
+
+def _seeds(text: str) -> list[int]:
+    try:
+        return [int(s) for s in text.split(",") if s.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--seeds takes comma-separated integers, got {text!r}") from None
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Render a ComfyUI workflow headless to a video file.")
     parser.add_argument("workflow", nargs="?", type=Path, default=DEFAULT_WORKFLOW, help="UI-format workflow JSON")
-    parser.add_argument("--checkpoint", type=Path, help="an SD1.5 .safetensors checkpoint (default: test model)")
+    parser.add_argument("--checkpoint", type=Path,
+                        help="an SD1.5 .safetensors checkpoint (default: test model); with --servers, the "
+                        "checkpoint's file name in the servers' models/checkpoints")
     parser.add_argument("--set", dest="overrides", action="append", default=[], type=parse_override,
                         metavar="NAME=VALUE", help="set every input NAME in the graph (repeatable)")
+    parser.add_argument("--prompt", action="append", default=[], metavar="TEXT",
+                        help="the positive prompt (repeat once per positive prompt node of a prompt walk)")
+    parser.add_argument("--negative", action="append", default=[], metavar="TEXT", help="the negative prompt")
+    parser.add_argument("--seeds", type=_seeds, metavar="A,B,...", help="the graph's seed inputs, in order")
+    parser.add_argument("--frames", help="frames in the walk (same as --set frames=N)")
+    parser.add_argument("--fps", help="frames per second of the video (same as --set fps=F)")
     parser.add_argument("--out", type=Path, default=Path("renders/walk.mp4"), help="the video file to write")
+    parser.add_argument("--batch", type=int, default=segmented.DEFAULT_BATCH,
+                        help=f"frames per segment: one sampler call each (default {segmented.DEFAULT_BATCH})")
+    parser.add_argument("--total-frames", type=int, help="the walk's length, where its nodes have no `frames` input")
+    parser.add_argument("--servers", type=lambda s: [u for u in s.split(",") if u],
+                        default=[], metavar="URL,URL", help="render on these ComfyUI servers instead of in-process")
+    parser.add_argument("--keep-parts", action="store_true", help="keep OUT.parts/ (the segments) after stitching")
     parser.add_argument("--base", type=Path, default=bed.REPO / "renders" / "comfy-base",
                         help="ComfyUI base directory (models/, output/, ...)")
-    parser.add_argument("--force", action="store_true", help="replace --out if it exists")
+    parser.add_argument("--force", action="store_true", help="replace --out (and another walk's OUT.parts/)")
     parser.add_argument("--verbose", action="store_true", help="show ComfyUI's start-up log")
     args = parser.parse_args(argv)
     if not args.verbose:
         logging.basicConfig()
         logging.getLogger().setLevel(logging.ERROR)
-    for path in render(args.workflow, args.out, args.checkpoint, args.overrides, args.base.resolve(), args.force):
+    named = [(n, v) for n, v in (("frames", args.frames), ("fps", args.fps)) if v is not None]
+    written = render(args.workflow, args.out, args.checkpoint, [*named, *args.overrides], args.base.resolve(),
+                     args.force, prompts=args.prompt, negatives=args.negative, seeds=args.seeds, batch=args.batch,
+                     servers=args.servers, total=args.total_frames, keep_parts=args.keep_parts)
+    for path in written:
         print(f"wrote {path}")
 
 

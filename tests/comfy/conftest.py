@@ -26,29 +26,39 @@ def get_json(url: str):
         return json.loads(r.read())
 
 
-@pytest.fixture(scope="session")
-def server(comfy):
-    """main.py --cpu on a free port of 127.0.0.1, on the test bed's base directory."""
-    settings = comfy.base / "user" / "default" / "comfy.settings.json"
-    settings.write_text(json.dumps({"Comfy.TutorialCompleted": True}))
+def start_server(base):
+    """main.py --cpu on a free port of 127.0.0.1 with `base` as its base directory: (url, process, log)."""
     port = _free_port()
-    log = open(comfy.base / "server.log", "w")
+    log = open(base / "server.log", "w")
     proc = subprocess.Popen(
         [sys.executable, "main.py", "--cpu", "--listen", "127.0.0.1", "--port", str(port),
-         "--base-directory", str(comfy.base), "--database-url", "sqlite:///:memory:", "--disable-api-nodes"],
+         "--base-directory", str(base), "--database-url", "sqlite:///:memory:", "--disable-api-nodes"],
         cwd=bed.comfy_dir(), stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + STARTUP_S
     while True:
         try:
             get_json(url + "/system_stats")
-            break
+            return url, proc, log
         except OSError:
             if proc.poll() is not None or time.monotonic() > deadline:
                 proc.kill()
-                pytest.fail("ComfyUI server did not start:\n" + (comfy.base / "server.log").read_text()[-3000:])
+                log.close()
+                pytest.fail("ComfyUI server did not start:\n" + (base / "server.log").read_text()[-3000:])
             time.sleep(0.5)
-    yield url
+
+
+def stop_server(proc, log) -> None:
     proc.terminate()
     proc.wait(timeout=30)
     log.close()
+
+
+@pytest.fixture(scope="session")
+def server(comfy):
+    """main.py --cpu on a free port of 127.0.0.1, on the test bed's base directory."""
+    settings = comfy.base / "user" / "default" / "comfy.settings.json"
+    settings.write_text(json.dumps({"Comfy.TutorialCompleted": True}))
+    url, proc, log = start_server(comfy.base)
+    yield url
+    stop_server(proc, log)

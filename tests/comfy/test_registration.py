@@ -11,7 +11,7 @@ PACK_NODES = [
     "MeanderPromptTravel", "MeanderConditioningTravel", "MeanderPromptDrift", "MeanderPromptCircle",
     "MeanderLatentPan", "MeanderNoisePan", "MeanderFastRender",
     "MeanderTimedSeedWalk", "MeanderEvenRetime", "MeanderAudioPacing", "MeanderClickTrack",
-    "MeanderWalkMetrics", "MeanderTrajectoryPlot",
+    "MeanderWalkMetrics", "MeanderTrajectoryPlot", "MeanderVideoSegment",
 ]
 
 

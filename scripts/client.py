@@ -1,0 +1,80 @@
+"""Engines that run one window's graph: this process's ComfyUI, or a ComfyUI server over its HTTP API.
+
+A server engine queues the graph (POST /prompt), polls /history/{id} until it completes, and
+downloads the writer node's segment file (GET /view), so the servers may be on other machines:
+each renders with its own GPU and models, and only the finished segments travel.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from pathlib import Path
+
+POLL_S = 0.25
+
+
+class LocalEngine:
+    """Runs graphs in the ComfyUI booted in this process (scripts.bed)."""
+
+    def __init__(self, bed) -> None:
+        self.bed = bed
+        self.name = "in-process"
+
+    def render(self, prompt: dict, writer_id: str, dest: Path) -> None:
+        item = self.bed.run(prompt).files(writer_id)[0]
+        shutil.move(str(self.bed.output_dir / item["subfolder"] / item["filename"]), dest)
+
+
+class ServerEngine:
+    """Runs graphs on one ComfyUI server (http://host:port), one at a time."""
+
+    def __init__(self, url: str, timeout_s: float = 3600.0) -> None:
+        self.url = url.rstrip("/")
+        self.name = self.url
+        self.timeout_s = timeout_s
+        self.client_id = f"meander-{uuid.uuid4().hex[:8]}"
+
+    def get_json(self, path: str):
+        with urllib.request.urlopen(self.url + path, timeout=30) as r:
+            return json.loads(r.read())
+
+    def object_info(self) -> dict:
+        return self.get_json("/object_info")
+
+    def queue(self, prompt: dict) -> str:
+        body = json.dumps({"prompt": prompt, "client_id": self.client_id}).encode()
+        request = urllib.request.Request(self.url + "/prompt", body, {"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as r:
+                return json.loads(r.read())["prompt_id"]
+        except urllib.error.HTTPError as e:
+            raise RuntimeError(f"the server refused the graph: {e.read().decode(errors='replace')[:2000]}") from None
+
+    def wait(self, prompt_id: str) -> dict:
+        deadline = time.monotonic() + self.timeout_s
+        while True:
+            entry = self.get_json(f"/history/{prompt_id}").get(prompt_id)
+            status = (entry or {}).get("status", {})
+            if status.get("status_str") == "error":
+                messages = [m[1] for m in status.get("messages", []) if m[0] == "execution_error"]
+                detail = messages[0].get("exception_message", messages[0]) if messages else status
+                raise RuntimeError(str(detail).strip())
+            if status.get("completed"):
+                return entry
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"prompt {prompt_id} did not finish in {self.timeout_s:.0f} s")
+            time.sleep(POLL_S)
+
+    def render(self, prompt: dict, writer_id: str, dest: Path) -> None:
+        entry = self.wait(self.queue(prompt))
+        item = entry["outputs"][writer_id]["images"][0]
+        query = urllib.parse.urlencode({"filename": item["filename"], "subfolder": item["subfolder"],
+                                        "type": item.get("type", "output")})
+        with urllib.request.urlopen(f"{self.url}/view?{query}", timeout=300) as r, open(dest, "wb") as f:
+            shutil.copyfileobj(r, f)

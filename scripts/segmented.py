@@ -1,0 +1,204 @@
+"""Segmented rendering of a walk: one graph per window of B frames, resumable, stitched in order.
+
+A workflow is segmentable when it has walk nodes (any node with `start_frame` and `frame_count`
+inputs: every Meander walk) and one video output. `prepare` turns its video output
+(CreateVideo -> SaveVideo, or SaveAnimatedWEBP) into a MeanderVideoSegment writer; `window_prompt`
+sets every walk's window and the writer's `start_frame`. Each window's graph samples its B
+frames in one sampler call (the walk's noise and conditioning batches are B items) and writes
+one segment file, so memory is bounded by B frames, never by the walk's length.
+
+The render's state lives in a parts folder beside the output: one file per finished segment
+(renamed into place when complete) and `manifest.json` (rewritten atomically after each
+segment) holding the walk's fingerprint. A re-run of the same command renders only the missing
+windows; a different walk in the same parts folder is refused.
+"""
+
+from __future__ import annotations
+
+import copy
+import shutil
+import threading
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from queue import Empty, Queue
+from typing import Any, Protocol
+
+from video_ops import segments
+from video_ops.segments import Window
+
+WRITER = "MeanderVideoSegment"
+VIDEO_SAVERS = {"SaveVideo"}
+MANIFEST = "manifest.json"
+DEFAULT_BATCH = 8
+"""Frames per segment (one sampler call each) when --batch is not given. The GPU benchmark is
+its own issue; 8 keeps a 512x512 SD1.5 segment's decoded frames under 30 MB of host RAM."""
+
+
+class Engine(Protocol):
+    """Runs one API-format graph and puts the file its writer node saved at `dest`."""
+
+    name: str
+
+    def render(self, prompt: dict, writer_id: str, dest: Path) -> None: ...
+
+
+def walk_nodes(prompt: dict) -> list[str]:
+    """Ids of the nodes that take a frame window (start_frame and frame_count inputs)."""
+    return sorted((nid for nid, node in prompt.items()
+                   if all(k in node["inputs"] for k in segments.WINDOW_INPUTS)), key=_order)
+
+
+def _order(nid: str) -> tuple:
+    return (0, int(nid), "") if nid.isdigit() else (1, 0, nid)
+
+
+def _consumers(prompt: dict, nid: str) -> list[str]:
+    return [other for other, node in prompt.items()
+            if any(isinstance(v, list) and len(v) == 2 and v[0] == nid for v in node["inputs"].values())]
+
+
+def prepare(prompt: dict) -> tuple[dict, str]:
+    """A copy of the graph whose one video output is a MeanderVideoSegment writer; the writer's id.
+
+    CreateVideo (its images and fps) feeding only SaveVideo nodes, or SaveAnimatedWEBP, become the
+    writer; a graph that already has the writer keeps it. Segmented renders write mp4.
+    """
+    prompt = copy.deepcopy(prompt)
+    if not walk_nodes(prompt):
+        raise ValueError("the workflow has no walk node (none has start_frame and frame_count inputs): "
+                         "it cannot render in segments")
+    for nid in [n for n, node in prompt.items() if node["class_type"] == "CreateVideo"]:
+        node = prompt[nid]
+        users = _consumers(prompt, nid)
+        if any(prompt[u]["class_type"] not in VIDEO_SAVERS for u in users):
+            raise ValueError(f"CreateVideo node {nid} feeds nodes other than SaveVideo: cannot render in segments")
+        for u in users:
+            del prompt[u]
+        prompt[nid] = _writer(node["inputs"]["images"], node["inputs"]["fps"])
+    for nid in [n for n, node in prompt.items() if node["class_type"] == "SaveAnimatedWEBP"]:
+        prompt[nid] = _writer(prompt[nid]["inputs"]["images"], prompt[nid]["inputs"]["fps"])
+    writers = [n for n, node in prompt.items() if node["class_type"] == WRITER]
+    if len(writers) != 1:
+        raise ValueError(f"a segmented render needs exactly one video output (CreateVideo + SaveVideo, "
+                         f"SaveAnimatedWEBP or {WRITER}), the workflow has {len(writers)}")
+    return prompt, writers[0]
+
+
+def _writer(images: Any, fps: Any) -> dict:
+    return {"class_type": WRITER, "inputs": {"images": images, "fps": fps, "folder": "meander/segments",
+                                             "start_frame": 0, "frames": 1, "stitch_when_complete": False}}
+
+
+def total_frames(prompt: dict, override: int | None = None) -> int:
+    """The walk's length: `override`, else the walk nodes' common `frames` widget."""
+    if override is not None:
+        return override
+    values = {prompt[nid]["inputs"].get("frames") for nid in walk_nodes(prompt)}
+    if len(values) != 1 or not isinstance(next(iter(values)), int):
+        raise ValueError("cannot tell the walk's length from its nodes' `frames` inputs "
+                         f"(found {sorted(map(str, values))}): pass --total-frames N")
+    return next(iter(values))
+
+
+def window_prompt(prompt: dict, writer_id: str, window: Window, total: int, folder: str) -> dict:
+    """The graph that renders `window`: every walk's start_frame / frame_count and the writer's inputs."""
+    out = copy.deepcopy(prompt)
+    for nid in walk_nodes(out):
+        out[nid]["inputs"]["start_frame"] = window.start
+        out[nid]["inputs"]["frame_count"] = window.count
+    out[writer_id]["inputs"].update(start_frame=window.start, frames=total, folder=folder,
+                                    stitch_when_complete=False)
+    return out
+
+
+@dataclass
+class Parts:
+    """The parts folder of one render: finished segment files and the manifest."""
+
+    path: Path
+    fingerprint: str
+    total: int
+    fps: float
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @classmethod
+    def open(cls, path: Path, fingerprint: str, total: int, fps: float) -> Parts:
+        """Open or create the folder; refuse one that holds another walk's segments."""
+        manifest = path / MANIFEST
+        if manifest.exists():
+            import json
+
+            old = json.loads(manifest.read_text())
+            if old.get("fingerprint") != fingerprint or old.get("total") != total:
+                raise FileExistsError(
+                    f"{path} holds segments of a different walk (other settings or length): pass --force to "
+                    "discard them, or choose another --out")
+        path.mkdir(parents=True, exist_ok=True)
+        parts = cls(path, fingerprint, total, fps)
+        parts._save()
+        return parts
+
+    def done(self) -> dict[Window, Path]:
+        return segments.finished(self.path)
+
+    def add(self, window: Window, file: Path) -> None:
+        """Move a rendered segment file into place and record it; never replaces a finished one."""
+        with self.lock:
+            target = self.path / segments.segment_name(window)
+            if target.exists():
+                raise FileExistsError(f"segment {target} is already rendered")
+            tmp = self.path / f".{target.name}.incoming"
+            shutil.move(str(file), tmp)
+            tmp.rename(target)
+            self._save()
+
+    def _save(self) -> None:
+        segments.write_json_atomic(self.path / MANIFEST, {
+            "fingerprint": self.fingerprint, "total": self.total, "fps": self.fps,
+            "segments": [[w.start, w.stop] for w in sorted(self.done())]})
+
+
+def run_windows(prompt: dict, writer_id: str, windows: Sequence[Window], total: int, engines: Sequence[Engine],
+                parts: Parts, on_segment: Callable[[Window, str], None] = lambda w, name: None) -> None:
+    """Hand windows out to the engines, one at a time per engine, until all are rendered.
+
+    Each engine runs in its own thread and takes the next window when it finishes one; a failure
+    stops the hand-out (segments already rendered stay recorded) and is raised after the others
+    finish their current window.
+    """
+    todo: Queue[Window] = Queue()
+    for w in windows:
+        todo.put(w)
+    errors: list[BaseException] = []
+    folder = f"meander_parts/{parts.fingerprint[:12]}-{uuid.uuid4().hex[:8]}"
+
+    def work(engine: Engine) -> None:
+        while not errors:
+            try:
+                window = todo.get_nowait()
+            except Empty:
+                return
+            incoming = parts.path / f".{segments.segment_name(window)}.{uuid.uuid4().hex[:8]}.download"
+            try:
+                engine.render(window_prompt(prompt, writer_id, window, total, folder), writer_id, incoming)
+                parts.add(window, incoming)
+                on_segment(window, engine.name)
+            except Exception as e:  # re-raised in the caller's thread
+                errors.append(RuntimeError(f"{engine.name}: frames {window.start}-{window.stop - 1}: {e}"))
+                incoming.unlink(missing_ok=True)
+                return
+
+    if len(engines) == 1:  # in this thread: Ctrl-C stops it at once
+        work(engines[0])
+        if errors:
+            raise errors[0]
+        return
+    threads = [threading.Thread(target=work, args=(e,), daemon=True) for e in engines]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]

@@ -1,0 +1,163 @@
+"""Segmented rendering in the real ComfyUI: the segment writer node, and the CLI's resumable render."""
+
+import numpy as np
+import pytest
+
+from scripts import client, render, segmented
+from scripts.bed import REPO, GraphError
+from scripts.workflow import load, ui_to_api
+from tests.comfy import graphs
+from tests.comfy.test_workflows import TEST_SETTINGS
+from video_ops import segments
+from video_ops.segments import Window
+
+SEED_WALK = REPO / "workflows" / "meander_seed_walk.json"
+
+
+def small_walk(node_info, frames: int = 6) -> dict:
+    """The bundled seed walk in API form: test model, 64x64, 3 steps, `frames` frames."""
+    prompt = ui_to_api(load(SEED_WALK), node_info)
+    render.apply_overrides(prompt, [*TEST_SETTINGS, ("frames", str(frames))])
+    return prompt
+
+
+class Counting:
+    """An engine that records the windows it renders, and fails on the `fail_at`-th one."""
+
+    def __init__(self, engine, fail_at: int | None = None):
+        self.engine, self.fail_at, self.windows = engine, fail_at, []
+        self.name = "counting"
+
+    def render(self, prompt, writer_id, dest):
+        walk = prompt[segmented.walk_nodes(prompt)[0]]["inputs"]
+        if self.fail_at is not None and len(self.windows) == self.fail_at:
+            raise RuntimeError("simulated crash")
+        self.windows.append(Window(walk["start_frame"], walk["start_frame"] + walk["frame_count"]))
+        self.engine.render(prompt, writer_id, dest)
+
+
+def _frames(path):
+    return list(segments.read_frames(path))
+
+
+def writer_graph(start: int, count: int, frames: int, folder: str, stitch: bool = True) -> dict:
+    """The seed walk's window [start, start + count) of `frames`, decoded, into MeanderVideoSegment."""
+    walk = {"class_type": "MeanderSeedWalk", "inputs": {
+        "seed_a": 1, "seed_b": 2, "frames": frames, "method": "slerp", "easing": "linear",
+        "width": graphs.SIZE, "height": graphs.SIZE, "start_frame": start, "frame_count": count}}
+    prompt = graphs.custom_sampler(walk, ["4", 0], ["4", 1])
+    del prompt["9"]
+    prompt["10"] = {"class_type": "VAEDecode", "inputs": {"samples": ["8", 0], "vae": ["1", 2]}}
+    prompt["11"] = {"class_type": "MeanderVideoSegment", "inputs": {
+        "images": ["10", 0], "fps": 12.0, "folder": folder, "start_frame": start, "frames": frames,
+        "stitch_when_complete": stitch}}
+    return prompt
+
+
+def test_writer_saves_segments_and_stitches_when_the_walk_is_complete(comfy):
+    first = comfy.run(writer_graph(0, 3, 5, "tests/writer")).files("11")[0]
+    seg = comfy.output_dir / first["subfolder"] / first["filename"]
+    assert first["filename"] == "frames_000000_000003.mp4" and len(_frames(seg)) == 3
+    mtime = seg.stat().st_mtime_ns
+    again = comfy.run(writer_graph(0, 3, 5, "tests/writer")).files("11")[0]
+    assert again == first and seg.stat().st_mtime_ns == mtime, "a finished segment was written twice"
+    last = comfy.run(writer_graph(3, 2, 5, "tests/writer")).files("11")[0]
+    final = comfy.output_dir / last["subfolder"] / last["filename"]
+    assert final == seg.parent.with_suffix(".mp4") and segments.frame_count(final) == 5
+    parts = _frames(seg) + _frames(seg.parent / "frames_000003_000005.mp4")
+    assert all(np.array_equal(a, b) for a, b in zip(_frames(final), parts, strict=True))
+    changed = writer_graph(0, 3, 5, "tests/writer")
+    changed["4"]["inputs"]["seed_b"] = 3
+    assert comfy.run(changed).files("11")[0] == {**first, "subfolder": first["subfolder"].replace(
+        seg.parent.name, segments.fingerprint(changed, ignore=("stitch_when_complete",))[:12])}, \
+        "another walk's window must go to its own subfolder"
+
+
+def test_writer_refuses_a_window_past_the_walk_and_folders_outside_output(comfy):
+    bad = writer_graph(0, 3, 5, "tests/writer")
+    bad["11"]["inputs"]["frames"] = 2
+    with pytest.raises(GraphError, match=r"start_frame \+ the number of images = 3 is past the walk's 2 frames"):
+        comfy.run(bad)
+    with pytest.raises(GraphError, match="folder must stay inside ComfyUI's output directory"):
+        comfy.run(writer_graph(0, 2, 5, "../escape"))
+
+
+def test_prepare_turns_the_video_output_into_the_segment_writer(node_info):
+    prepared, writer = segmented.prepare(small_walk(node_info))
+    kinds = sorted(n["class_type"] for n in prepared.values())
+    assert "CreateVideo" not in kinds and "SaveVideo" not in kinds and kinds.count(segmented.WRITER) == 1
+    assert prepared[writer]["inputs"]["fps"] == 24.0
+    assert segmented.total_frames(prepared) == 6 and segmented.total_frames(prepared, 9) == 9
+    window = segmented.window_prompt(prepared, writer, Window(2, 5), 6, "x")
+    walk = window[segmented.walk_nodes(window)[0]]["inputs"]
+    assert (walk["start_frame"], walk["frame_count"]) == (2, 3)
+    assert window[writer]["inputs"] | {"images": None} == {
+        "images": None, "fps": 24.0, "folder": "x", "start_frame": 2, "frames": 6, "stitch_when_complete": False}
+    with pytest.raises(ValueError, match="no walk node"):
+        segmented.prepare(graphs.ksampler(1))
+
+
+def test_cli_overrides_prompts_and_seeds_by_role(node_info):
+    prompt = small_walk(node_info)
+    render.set_texts(prompt, "positive", ["a red fox"])
+    render.set_seeds(prompt, [5, 6])
+    walk = prompt[segmented.walk_nodes(prompt)[0]]["inputs"]
+    assert (walk["seed_a"], walk["seed_b"]) == (5, 6)
+    texts = {n["inputs"]["text"] for n in prompt.values() if n["class_type"] == "CLIPTextEncode"}
+    assert "a red fox" in texts and len(texts) == 2
+    with pytest.raises(ValueError, match=r"2 seed inputs \(MeanderSeedWalk.seed_a, MeanderSeedWalk.seed_b\)"):
+        render.set_seeds(prompt, [1])
+
+
+def test_segmented_render_is_one_sampler_call_per_batch_and_resumes(comfy, node_info, tmp_path, monkeypatch):
+    """6 frames at batch 2: 3 graphs, each one sampler call over 2 frames; a crash after the first
+    segment keeps it, and the re-run renders only the 2 missing windows; the stitched video is the
+    same as an uninterrupted render's, frame for frame."""
+    import comfy.samplers as samplers
+
+    calls = []
+    original = samplers.CFGGuider.sample
+
+    def counted(self, noise, latent_image, *args, **kwargs):
+        calls.append(noise.shape[0])
+        return original(self, noise, latent_image, *args, **kwargs)
+
+    monkeypatch.setattr(samplers.CFGGuider, "sample", counted)
+    local = client.LocalEngine(comfy)
+    whole = tmp_path / "whole.mp4"
+    engine = Counting(local)
+    render.render_segments(small_walk(node_info), whole, [engine], batch=2, keep_parts=True, progress=False)
+    assert engine.windows == [Window(0, 2), Window(2, 4), Window(4, 6)]
+    assert calls == [2, 2, 2]
+    assert segments.frame_count(whole) == 6
+    parts = render.parts_dir(whole)
+    joined = [f for w in engine.windows for f in _frames(parts / segments.segment_name(w))]
+    assert all(np.array_equal(a, b) for a, b in zip(_frames(whole), joined, strict=True))
+
+    out = tmp_path / "resumed.mp4"
+    crashing = Counting(local, fail_at=1)
+    with pytest.raises(RuntimeError, match="frames 2-3: simulated crash"):
+        render.render_segments(small_walk(node_info), out, [crashing], batch=2, progress=False)
+    assert not out.exists() and sorted(segments.finished(render.parts_dir(out))) == [Window(0, 2)]
+    resumed = Counting(local)
+    render.render_segments(small_walk(node_info), out, [resumed], batch=2, progress=False)
+    assert resumed.windows == [Window(2, 4), Window(4, 6)]
+    assert all(np.array_equal(a, b) for a, b in zip(_frames(out), _frames(whole), strict=True))
+    assert not render.parts_dir(out).exists()
+
+
+def test_segmented_render_refuses_to_mix_walks_or_overwrite(comfy, node_info, tmp_path):
+    out = tmp_path / "walk.mp4"
+    crashing = Counting(client.LocalEngine(comfy), fail_at=1)
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        render.render_segments(small_walk(node_info), out, [crashing], batch=3, progress=False)
+    other = small_walk(node_info)
+    render.set_seeds(other, [7, 8])
+    with pytest.raises(FileExistsError, match="holds segments of a different walk"):
+        render.render_segments(other, out, [crashing], batch=3, progress=False)
+    out.write_bytes(b"mine")
+    with pytest.raises(FileExistsError, match="pass --force"):
+        render.render(SEED_WALK, out, None, [], comfy.base)
+    assert out.read_bytes() == b"mine"
+    with pytest.raises(ValueError, match="writes an mp4"):
+        render.render_segments(small_walk(node_info), tmp_path / "walk.webp", [crashing], progress=False)
