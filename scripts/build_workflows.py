@@ -462,6 +462,9 @@ def audio_walk(node_info: NodeInfo) -> dict:
         "`torchaudio` installed), `feature`, `floor` and `decay_frames` (3), the seeds (4). Keep `fps` "
         "equal in Audio Pacing and CreateVideo.",
         (820, 620), (360, 300))
+    return g.to_json()
+
+
 def long_walk(node_info: NodeInfo) -> dict:
     """A 2400-frame (100 s) seed walk rendered window by window into mp4 segments, stitched at the end."""
     g = UIGraph(node_info)
@@ -535,7 +538,13 @@ BUNDLED: dict[str, Bundled] = {
 
 def build_all(node_info: NodeInfo) -> dict[str, str]:
     """file name -> JSON text of every bundled workflow."""
-    return {f"{name}.json": dump(b.build(node_info)) for name, b in BUNDLED.items()}
+    out = {}
+    for name, bundled in BUNDLED.items():
+        workflow = bundled.build(node_info)
+        if not isinstance(workflow, dict):
+            raise TypeError(f"the builder of {name} returned {type(workflow).__name__}, not a workflow")
+        out[f"{name}.json"] = dump(workflow)
+    return out
 
 
 def main() -> None:

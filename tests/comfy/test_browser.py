@@ -2,7 +2,7 @@
 
 Each workflow loads with no missing node; the frontend's own graphToPrompt gives exactly the API
 graph our converter makes; the saved workflow keeps its widget values (the preview widget is not
-saved); every walk node (one with a start_frame window) shows the extension's preview. A screenshot per workflow is kept in
+saved); every walk node (one with a start_frame / frame_count window) shows the extension's preview. A screenshot per workflow is kept in
 renders/test-artifacts/.
 """
 
@@ -52,7 +52,7 @@ def test_workflow_loads_in_the_frontend_with_no_missing_node(page, path: Path, n
             const prompt = await window.app.graphToPrompt();
             return {
               missing: nodes.filter(n => !(n.type in registered)).map(n => n.type),
-              previews: nodes.filter(n => n.widgets?.some(w => w.name === 'start_frame'))
+              previews: nodes.filter(n => n.widgets?.some(w => w.name === 'frame_count'))
                              .map(n => n.widgets.some(w => w.name === 'meander_preview')),
               saved: Object.fromEntries(prompt.workflow.nodes.map(n => [n.id, n.widgets_values])),
               api: prompt.output,
@@ -85,11 +85,11 @@ def test_walk_preview_label_counts_frames(page):
 
 
 def test_every_walk_node_has_a_preview_plan(page, node_info):
-    """web/walk_math.js knows every node with a start_frame window (a walk), and only those."""
+    """web/walk_math.js knows every node with a start_frame / frame_count window (a walk), and only those."""
     import nodes
 
     walks = sorted(n for n in nodes.NODE_CLASS_MAPPINGS if n.startswith("Meander")
-                   and "start_frame" in node_info(n)["input"].get("required", {}))
+                   and {"start_frame", "frame_count"} <= set(node_info(n)["input"].get("required", {})))
     planned = page.evaluate(
         "async () => Object.keys((await import('/extensions/meander-latent-walks/walk_math.js')).WALKS).sort()")
     assert planned == walks

@@ -4,7 +4,7 @@ import math
 
 import pytest
 import torch
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from latent_ops import interpolate, noise, schedule
@@ -208,8 +208,9 @@ def test_loop_window_is_the_slice_of_the_whole_loop(data, n, radius):
 @settings(max_examples=30, deadline=None)
 @given(x=st.integers(0, 2**64 - 1), y=st.integers(0, 2**64 - 1), n=st.integers(3, 40))
 def test_loop_is_finite_with_equal_norms_and_equal_steps_for_any_seeds(x, y, n):
-    if x == y:
-        y = x + 1 if x < noise.SEED_MAX else x - 1
+    """Seeds that differ only above bit 32 draw the same noise (torch's CPU generator, hence
+    ComfyUI's): the loop refuses those, so distinct low words are assumed."""
+    assume(x % 2**32 != y % 2**32)
     loop = noise.circular_loop(x, y, (4, 8, 8), n)
     norms = loop.double().flatten(1).norm(dim=1)
     steps = steps_around(loop)
