@@ -1,0 +1,50 @@
+"""Fast Walk Render in the real ComfyUI: on this CPU it falls back to the plain model, and says so."""
+
+import logging
+
+import pytest
+import torch
+
+from tests.comfy import graphs
+
+
+def fast_node(comfy):
+    return comfy.node_class("MeanderFastRender")
+
+
+def test_cpu_is_a_clear_fallback(comfy):
+    import sys
+
+    module = sys.modules[fast_node(comfy).__module__]
+    reason = module.compile_unavailable(torch.device("cpu"))
+    assert reason == "the model runs on cpu, and compiling only pays off on an NVIDIA GPU"
+
+
+@pytest.mark.parametrize("mode", ["compile", "compile + CUDA graphs", "off"])
+def test_every_mode_passes_the_model_through_on_the_cpu(comfy, caplog, mode):
+    model = object()
+    with caplog.at_level(logging.WARNING):
+        out = fast_node(comfy).execute(model=model, mode=mode)
+    assert (out.args if hasattr(out, "args") else out.result)[0] is model
+    warned = [r.getMessage() for r in caplog.records if "Fast Walk Render" in r.getMessage()]
+    assert warned == ([] if mode == "off" else [
+        "Fast Walk Render (Meander): not compiling, the model runs on cpu, and compiling only pays off on an "
+        "NVIDIA GPU; rendering with the plain model."])
+
+
+def test_unknown_mode_names_the_choices(comfy):
+    with pytest.raises(ValueError, match=r"mode must be one of compile, compile \+ CUDA graphs, off, got 'turbo'"):
+        fast_node(comfy).execute(model=object(), mode="turbo")
+
+
+def test_a_walk_through_the_fast_node_renders_the_plain_frames(comfy):
+    """In a graph on the CPU: the same latents as without the node."""
+    walk = {"class_type": "MeanderSeedWalk", "inputs": {
+        "seed_a": 11, "seed_b": 22, "frames": 3, "method": "slerp", "easing": "linear",
+        "width": graphs.SIZE, "height": graphs.SIZE, "start_frame": 0, "frame_count": 0}}
+    plain = graphs.read_latent(comfy, comfy.run(graphs.custom_sampler(walk, ["4", 0], ["4", 1])))
+    graph = graphs.custom_sampler(walk, ["4", 0], ["4", 1])
+    graph["10"] = {"class_type": "MeanderFastRender", "inputs": {"model": ["1", 0], "mode": "compile"}}
+    graph["5"]["inputs"]["model"] = ["10", 0]
+    graph["7"]["inputs"]["model"] = ["10", 0]
+    assert torch.equal(graphs.read_latent(comfy, comfy.run(graph)), plain)
