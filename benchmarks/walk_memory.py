@@ -1,6 +1,6 @@
 """Peak host RAM of a segmented render against the walk's length (not a test: prints figures).
 
-    .venv/bin/python -m scripts.bench_memory [--lengths 16,64] [--size 256] [--steps 1] [--batch 8]
+    .venv/bin/python -m benchmarks.walk_memory [--lengths 16,64] [--size 256] [--steps 1] [--batch 8]
 
 Each render runs in a fresh process (the bundled seed walk on the random-weight test model, in
 this process's ComfyUI) that reports its own peak resident set (ru_maxrss). The last line
@@ -50,7 +50,7 @@ def main() -> None:
     print(f"{args.size}x{args.size}, {args.steps} step(s), test model")
     for frames, batch in runs:
         t0 = time.monotonic()
-        out = subprocess.run([sys.executable, "-m", "scripts.bench_memory", "--child", str(frames), str(args.size),
+        out = subprocess.run([sys.executable, "-m", "benchmarks.walk_memory", "--child", str(frames), str(args.size),
                               str(args.steps), str(batch)], capture_output=True, text=True, check=True).stdout
         peak = next(line.split()[1] for line in out.splitlines() if line.startswith("PEAK_RSS_MB"))
         print(f"frames={frames:5d} batch={batch:4d}  peak RSS {peak:>6} MB  ({time.monotonic() - t0:.0f} s)")
