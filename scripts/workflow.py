@@ -23,6 +23,8 @@ NodeInfo = Callable[[str], dict]
 
 FRONTEND_ONLY = {"Note", "MarkdownNote", "Reroute", "PrimitiveNode"}
 WIDGET_TYPES = {"INT", "FLOAT", "STRING", "BOOLEAN", "COMBO"}
+WALK_PREVIEW_HEIGHT = 100
+"""Height the editor extension (web/meander.js) adds under a walk node for its preview."""
 MODE_MUTED = 2
 MODE_BYPASS = 4
 
@@ -196,9 +198,11 @@ class UIGraph:
             for slot, (name, kind) in enumerate(zip(info.get("output_name", info["output"]), info["output"]))
         ]
         n_widgets = sum(1 for s in sockets if "widget" in s)
+        widgets_seen = {s["name"] for s in sockets if "widget" in s}
         n_slots = max(len(outputs), len(sockets) - n_widgets)
         multiline = sum(1 for name, _, o in input_specs(info) if o.get("multiline"))
-        height = 46 + 22 * n_slots + 26 * n_widgets + 90 * multiline
+        preview = WALK_PREVIEW_HEIGHT if "frame_count" in widgets_seen else 0
+        height = 46 + 22 * n_slots + 26 * n_widgets + 90 * multiline + preview
         node = {
             "id": node_id,
             "type": node_type,
@@ -219,7 +223,16 @@ class UIGraph:
 
     def note(self, text: str, pos: tuple[float, float], size: tuple[float, float] = (420, 240),
              title: str = "Read me") -> None:
-        """A Markdown note shown in the graph (frontend only)."""
+        """A Markdown note shown in the graph (frontend only), moved down below any node it would cover."""
+        x, y = pos
+        moved = True
+        while moved:
+            moved = False
+            for other in self.nodes:
+                (ox, oy), (ow, oh) = other["pos"], other["size"]
+                if x < ox + ow and ox < x + size[0] and y < oy + oh and oy < y + size[1]:
+                    y, moved = oy + oh + 30, True
+        pos = (x, y)
         node_id = len(self.nodes) + 1
         self.nodes.append({
             "id": node_id, "type": "MarkdownNote", "pos": list(pos), "size": list(size), "flags": {},
