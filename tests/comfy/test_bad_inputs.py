@@ -287,7 +287,8 @@ CATALOGUE = [
     # seed lists
     ("chain, empty seed list", "MeanderSeedChainWalk", lambda: chain(seeds=""),
      r"^seeds must list at least 2 seeds separated by commas \(e\.g\. '1337, 42, 7'\), got ''$"),
-    ("chain, separators only", "MeanderSeedChainWalk", lambda: chain(seeds=" ,; "), r"^seeds must list at least 2 seeds"),
+    ("chain, separators only", "MeanderSeedChainWalk", lambda: chain(seeds=" ,; "),
+     r"^seeds must list at least 2 seeds"),
     ("chain, one seed", "MeanderSeedChainWalk", lambda: chain(seeds="1337"), r"^seeds must list at least 2 seeds"),
     ("chain, negative seed", "MeanderSeedChainWalk", lambda: chain(seeds="1, -2"),
      r"^seeds: entry 2 \('-2'\) is not a whole number; write seeds like '1337, 42, 7'$"),
