@@ -30,6 +30,9 @@ PADDING = ("repeat", "zeros")
 DIRECTIONS = ("ones", "random")
 """Drift directions: all ones (000's owl walk) or a seeded Gaussian direction of unit RMS."""
 
+MAX_REPEAT = 16
+"""pad = "repeat" pads to lcm(T_i) tokens; beyond this many times the longest it is refused (use zeros)."""
+
 _ROWS_PER_CHUNK = 1 << 22
 """Upper bound on frames x tokens x channels interpolated at once (bounds float64 temporaries)."""
 
@@ -37,6 +40,9 @@ _ROWS_PER_CHUNK = 1 << 22
 # ---------------------------------------------------------------------------------------------
 # keyframe schedules
 
+
+_MAX_FRAME_DIGITS = 18
+"""Frame numbers longer than this (10^18 frames) are refused before int() (whose limit is 4300 digits)."""
 
 _LINE = re.compile(r"""^\s*["']?\s*(-?\d+)\s*["']?\s*:\s*(.*?)\s*,?\s*$""")
 
@@ -59,6 +65,10 @@ def parse_keyframes(text: str) -> list[tuple[int, str]]:
                 f"schedule line {number} ({line!r}) is not 'frame: prompt': write one keyframe per line, "
                 "e.g. '0: a photograph of a dog'"
             )
+        digits = match.group(1).lstrip("-")
+        if len(digits) > _MAX_FRAME_DIGITS:
+            raise ValueError(f"schedule line {number}: frame {match.group(1)[:12]}... is not a frame number "
+                             "(too many digits): number the keyframes from 0, e.g. '0: a dog' and '47: a cat'")
         frame, prompt = int(match.group(1)), match.group(2)
         if len(prompt) >= 2 and prompt[0] == prompt[-1] and prompt[0] in "\"'":
             prompt = prompt[1:-1]
@@ -87,16 +97,17 @@ def keyframe_times(positions: Sequence[int], frames: int, closed: bool = False) 
         raise ValueError(f"frames must be >= 1, got {frames}")
     if len(positions) == 0:
         raise ValueError("a keyframe walk needs at least one keyframe")
-    p = torch.tensor(list(positions), dtype=torch.int64)
-    if bool((p[1:] <= p[:-1]).any()):
-        raise ValueError(f"keyframe frames must be strictly increasing, got {list(positions)}")
-    if int(p[0]) < 0:
-        raise ValueError(f"keyframe frames must be >= 0, got {int(p[0])}")
-    if int(p[-1]) >= frames:
+    positions = [int(x) for x in positions]
+    if any(b <= a for a, b in zip(positions, positions[1:])):
+        raise ValueError(f"keyframe frames must be strictly increasing, got {positions}")
+    if positions[0] < 0:
+        raise ValueError(f"keyframe frames must be >= 0, got {positions[0]}")
+    if positions[-1] >= frames:
         raise ValueError(
-            f"keyframe at frame {int(p[-1])} is past the end of the walk ({frames} frames, 0..{frames - 1}): "
-            f"raise frames to at least {int(p[-1]) + 1}"
+            f"keyframe at frame {positions[-1]} is past the end of the walk ({frames} frames, 0..{frames - 1}): "
+            f"raise frames to at least {positions[-1] + 1}"
         )
+    p = torch.tensor(positions, dtype=torch.int64)
     k = p.numel()
     f = torch.arange(frames, dtype=torch.int64)
     seg = torch.searchsorted(p, f, right=True) - 1  # last keyframe at or before f; -1 before p_0
@@ -137,7 +148,8 @@ def chain_positions(keys: int, frames_per_segment: int, closed: bool = False) ->
 def pad_tokens(embeddings: Sequence[Tensor], mode: str = "repeat") -> list[Tensor]:
     """Bring embeddings (B, T_i, D) to one token length; never truncates.
 
-    repeat: to L = lcm(T_i), each tensor repeated L / T_i times along the tokens. This is how
+    repeat: to L = lcm(T_i) (refused when L > 16 max(T_i): lengths such as 77 and 100 would
+    need 7700 tokens), each tensor repeated L / T_i times along the tokens. This is how
     ComfyUI's sampler batches conditionings of different lengths (comfy/conds.py,
     CONDCrossAttn.concat): cross-attention over [c; c] equals cross-attention over c, so a padded
     keyframe still renders its own prompt's image. zeros: to L = max(T_i) with zero rows appended,
@@ -148,6 +160,11 @@ def pad_tokens(embeddings: Sequence[Tensor], mode: str = "repeat") -> list[Tenso
     lengths = [e.shape[1] for e in embeddings]
     if mode == "repeat":
         target = math.lcm(*lengths)
+        if target > MAX_REPEAT * max(lengths):
+            raise ValueError(
+                f"pad: token lengths {sorted(set(lengths))} repeat to a common length of {target} tokens "
+                f"(more than {MAX_REPEAT} x the longest): use pad = zeros, or prompts whose token lengths are "
+                "multiples of one another (CLIP's are multiples of 77)")
         return [e if e.shape[1] == target else e.repeat(1, target // e.shape[1], 1) for e in embeddings]
     target = max(lengths)
     out = []

@@ -25,8 +25,13 @@ def _prepare(a: Tensor, b: Tensor, t: Tensor) -> tuple[Tensor, Tensor, Tensor]:
     """Broadcast a and b to (N, *S) in the working dtype and shape t as (N, 1, ..., 1)."""
     if a.shape[1:] != b.shape[1:]:
         raise ValueError(f"a and b must have the same frame shape, got {tuple(a.shape)} and {tuple(b.shape)}")
-    dtype = _work_dtype(a)
+    if t.dim() != 1:
+        raise ValueError(f"t must be a 1D tensor of frame times, got shape {tuple(t.shape)}")
     n = t.shape[0]
+    for name, x in (("a", a), ("b", b)):
+        if x.dim() < 1 or x.shape[0] not in (1, n):
+            raise ValueError(f"{name} must hold 1 or {n} frames (one per time t), got shape {tuple(x.shape)}")
+    dtype = _work_dtype(a)
     a = a.to(dtype).expand(n, *a.shape[1:])
     b = b.to(device=a.device, dtype=dtype).expand(n, *b.shape[1:])
     t = t.to(device=a.device, dtype=dtype).reshape(n, *([1] * (a.dim() - 1)))

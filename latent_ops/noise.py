@@ -19,6 +19,9 @@ from . import interpolate, schedule
 SEED_MAX = 0xFFFFFFFFFFFFFFFF
 """Largest seed ComfyUI's widgets accept (torch.manual_seed takes 0..2^64 - 1)."""
 
+_MAX_SEED_DIGITS = 40
+"""Entries longer than this are refused before int() (whose limit is 4300 digits); SEED_MAX has 20."""
+
 _SEED_SEPARATORS = re.compile(r"[\s,;]+")
 
 
@@ -46,9 +49,12 @@ def parse_seeds(text: str, name: str = "seeds", minimum: int = 2) -> list[int]:
             f"(e.g. '1337, 42, 7'), got {text!r}")
     seeds = []
     for position, entry in enumerate(entries, start=1):
-        if not entry.isdecimal():
+        if not entry.isdecimal() or len(entry) > _MAX_SEED_DIGITS:
+            if entry.isdecimal():
+                raise ValueError(f"{name}: entry {position} ({entry[:24]}...) has {len(entry)} digits, above the "
+                                 f"largest seed {SEED_MAX}")
             raise ValueError(
-                f"{name}: entry {position} ({entry!r}) is not a whole number; write seeds like '1337, 42, 7'")
+                f"{name}: entry {position} ({entry[:24]!r}) is not a whole number; write seeds like '1337, 42, 7'")
         seed = int(entry)
         if seed > SEED_MAX:
             raise ValueError(f"{name}: entry {position} ({entry}) is above the largest seed {SEED_MAX}")

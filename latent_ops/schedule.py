@@ -68,6 +68,8 @@ def frame_times(frames: int, closed: bool = False) -> Tensor:
 
 def window(total: int, start_frame: int, frame_count: int) -> range:
     """Frame indices [start, start + count) of a walk of `total` frames; count 0 means to the end."""
+    if total < 1:
+        raise ValueError(f"the walk has no frames (total {total}): give it at least 1 frame")
     if start_frame < 0 or start_frame >= total:
         raise ValueError(f"start_frame must be in 0..{total - 1} for a walk of {total} frames, got {start_frame}")
     if frame_count < 0:

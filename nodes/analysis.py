@@ -9,6 +9,7 @@ from torch import Tensor
 
 from ..latent_ops import metrics
 from .comfy import io, ui
+from .validate import check_finite
 from .plot import Series, line_chart, path_chart
 
 CATEGORY = "latent/meander/analysis"
@@ -23,7 +24,11 @@ def frames_of(images: Tensor | None, latent: dict | None, what: str) -> Tensor |
         samples = latent["samples"]
         if samples.is_nested:
             raise ValueError(f"{what}: nested (audio/video) latents are not supported, decode them to images first")
+        check_finite(f"{what} latent", samples, "measure a walk whose sampling worked (NaN latents decode to black)")
         return samples
+    if images is not None:
+        check_finite(f"{what} images", images, "decode the frames again (a NaN image usually comes from a float16 "
+                     "VAE: try --fp32-vae)")
     return images
 
 

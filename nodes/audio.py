@@ -6,6 +6,7 @@ from ..latent_ops import audio as audio_ops
 from ..latent_ops import retime
 from .comfy import io
 from .retime import warp_output
+from .validate import check_finite
 
 
 class MeanderAudioPacing(io.ComfyNode):
@@ -48,6 +49,10 @@ class MeanderAudioPacing(io.ComfyNode):
     def execute(cls, audio: dict, fps: float, feature: str, floor: float, decay_frames: float) -> io.NodeOutput:
         waveform = audio["waveform"]
         rate = int(audio["sample_rate"])
+        if rate <= 0:
+            raise ValueError(f"audio has a sample_rate of {rate}: load the audio with LoadAudio (or Click Track), "
+                             "whose sample rate is > 0")
+        check_finite("audio", waveform, "the waveform is damaged: load the file again or convert it to WAV")
         frames = audio_ops.frame_count(waveform.shape[-1], rate, fps)
         if frames < 2:
             raise ValueError(f"audio is {waveform.shape[-1] / rate:.3f} s: at {fps} fps that is {frames} frame; "

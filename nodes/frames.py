@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..latent_ops import schedule
 from .comfy import io
+from .validate import IMAGE_BYTES_PER_VALUE, check_finite, check_memory
 
 
 class MeanderPingPong(io.ComfyNode):
@@ -25,4 +26,11 @@ class MeanderPingPong(io.ComfyNode):
 
     @classmethod
     def execute(cls, images) -> io.NodeOutput:
+        if images.shape[0] < 1:
+            raise ValueError("images is an empty batch: connect the decoded frames of a walk (VAE Decode)")
+        count = len(schedule.ping_pong_order(images.shape[0]))
+        check_memory("images", count, IMAGE_BYTES_PER_VALUE * images[0].numel(), f"{tuple(images.shape[1:])} images",
+                     "the number of frames or their size")
+        check_finite("images", images, "decode the frames again (a NaN image usually comes from a float16 VAE: "
+                     "try --fp32-vae)")
         return io.NodeOutput(schedule.ping_pong(images))

@@ -7,8 +7,9 @@ import torch
 import comfy.model_sampling
 import comfy.sample
 
-from ..latent_ops import noise, schedule
+from ..latent_ops import interpolate, noise, schedule
 from .comfy import io
+from .validate import check_choice, check_finite, check_noise_walk_memory
 from .common import (
     MAX_FRAMES,
     STEP_NOISE_NOTE,
@@ -27,10 +28,22 @@ def seed_input(name: str, tooltip: str, default: int = 0) -> io.Int.Input:
                         tooltip=tooltip)
 
 
+def check_method_and_easing(method: str, easing: str | None = None) -> None:
+    """Check the combos now: the walk's frames are made later, inside the sampler."""
+    check_choice("method", method, interpolate.METHODS)
+    if easing is not None:
+        check_choice("easing", easing, schedule.EASINGS)
+
+
 def _walk_output(seed: int, total: int, start_frame: int, frame_count: int, frames, width: int,
-                 height: int) -> io.NodeOutput:
-    """The NOISE of the window [start, start + count) of a walk of `total` frames, and its empty LATENT."""
+                 height: int, length_input: str = "frames") -> io.NodeOutput:
+    """The NOISE of the window [start, start + count) of a walk of `total` frames, and its empty LATENT.
+
+    Refuses a window whose frames would not fit in memory (naming `length_input`, the input that
+    sets the walk's length, when the window is the whole walk).
+    """
     idx = schedule.window(total, start_frame, frame_count)
+    check_noise_walk_memory(len(idx), width, height, length_input if frame_count == 0 else "frame_count")
     return io.NodeOutput(WalkNoise(seed, len(idx), frames), empty_latent(len(idx), width, height))
 
 
@@ -64,6 +77,7 @@ class MeanderSeedWalk(io.ComfyNode):
                 start_frame: int, frame_count: int) -> io.NodeOutput:
         if frames < 2:
             raise ValueError(f"frames must be >= 2 for a walk from one seed to another, got {frames}")
+        check_method_and_easing(method, easing)
 
         def walk(frame_shape: tuple[int, ...]):
             return noise.seed_walk(seed_a, seed_b, frame_shape, frames, method, easing, start_frame, frame_count)
@@ -108,12 +122,13 @@ class MeanderSeedChainWalk(io.ComfyNode):
                 height: int, start_frame: int, frame_count: int) -> io.NodeOutput:
         keyframes = noise.parse_seeds(seeds)
         total = schedule.chain_length(len(keyframes), frames_per_segment, closed)
+        check_method_and_easing(method, easing)
 
         def walk(frame_shape: tuple[int, ...]):
             return noise.chain_walk(keyframes, frame_shape, frames_per_segment, method, easing, closed,
                                     start_frame, frame_count)
 
-        return _walk_output(keyframes[0], total, start_frame, frame_count, walk, width, height)
+        return _walk_output(keyframes[0], total, start_frame, frame_count, walk, width, height, "frames_per_segment")
 
 
 class MeanderNoiseLoop(io.ComfyNode):
@@ -204,6 +219,7 @@ class MeanderNoisyLatent(io.ComfyNode):
                 f"model: the noisy latent works for eps / v-prediction models (SD1.x, SD2.x, SDXL); this model "
                 f"samples by {kind}, which cannot start from a noisy latent in KSamplerAdvanced: connect the "
                 "walk's noise to SamplerCustomAdvanced instead")
+        check_finite("latent", latent["samples"], "connect the walk node's latent output (or an empty latent)")
         latent_format = model.get_model_object("latent_format")
         samples = comfy.sample.fix_empty_latent_channels(model, latent["samples"])
         frames = noise.generate_noise({**latent, "samples": samples}).to(torch.float32)

@@ -18,6 +18,7 @@ from torch import Tensor
 from ..latent_ops import embedding, schedule
 from .comfy import io
 from .common import MAX_FRAMES, STEP_NOISE_NOTE, easing_input, empty_latent, size_inputs, window_inputs
+from .validate import PROMPT_WALK_BYTES_PER_VALUE, check_choice, check_finite, check_memory, latent_values
 
 Conditioning = list[list[Any]]
 MAX_KEYFRAME_INPUTS = 6
@@ -105,11 +106,18 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def _entries(conditioning: Conditioning, name: str) -> list[tuple[Tensor, dict]]:
-    """The [cond, extras] entries of one keyframe, each cond checked to be (1, T, D)."""
-    if not isinstance(conditioning, (list, tuple)) or len(conditioning) == 0:
+    """The [cond, extras] entries of one keyframe, each cond checked to be a finite (1, T, D) tensor."""
+    if not isinstance(conditioning, (list, tuple)):
+        raise ValueError(f"{name} is a {type(conditioning).__name__}, not a CONDITIONING (a list of [embedding, "
+                         "extras] pairs): connect a text encoder's output")
+    if len(conditioning) == 0:
         raise ValueError(f"{name} is empty: connect a text encoder's CONDITIONING")
     out = []
     for entry in conditioning:
+        if not (isinstance(entry, (list, tuple)) and len(entry) == 2 and isinstance(entry[0], Tensor)
+                and isinstance(entry[1], dict)):
+            raise ValueError(f"{name} is not a CONDITIONING: each entry must be [embedding tensor, extras dict]; "
+                             "connect a text encoder's output")
         cond, extras = entry[0], entry[1]
         if cond.dim() != 3:
             raise ValueError(f"{name} has an embedding of shape {tuple(cond.shape)}; prompt walks take text "
@@ -117,8 +125,15 @@ def _entries(conditioning: Conditioning, name: str) -> list[tuple[Tensor, dict]]
         if cond.shape[0] != 1:
             raise ValueError(f"{name} holds a batch of {cond.shape[0]} conditionings; a prompt walk takes one per "
                              "keyframe: connect a text encoder's output directly")
+        check_finite(name, cond, NAN_FIX)
+        pooled = extras.get("pooled_output")
+        if isinstance(pooled, Tensor):
+            check_finite(f"{name}'s pooled_output", pooled, NAN_FIX)
         out.append((cond, extras))
     return out
+
+
+NAN_FIX = "encode the prompt again with a text encoder that works (NaN embeddings render black or noise)"
 
 
 def _keyframe_entries(keys: Sequence[tuple[str, Conditioning]]) -> list[list[tuple[Tensor, dict]]]:
@@ -141,6 +156,11 @@ def _keyframe_entries(keys: Sequence[tuple[str, Conditioning]]) -> list[list[tup
             if ("pooled_output" in extras) != ("pooled_output" in column[0][1]):
                 raise ValueError(f"{name} and {names[0]} differ in having a pooled_output: encode every keyframe "
                                  "with the same CLIP and text encode node")
+            if "pooled_output" in extras:
+                mine, theirs = extras["pooled_output"], column[0][1]["pooled_output"]
+                if tuple(mine.shape) != tuple(theirs.shape):
+                    raise ValueError(f"{name} has a pooled_output of shape {tuple(mine.shape)} but {names[0]} has "
+                                     f"{tuple(theirs.shape)}: encode every keyframe with the same CLIP")
         keys0 = set(column[0][1]) - {"pooled_output"}
         for name, (_, extras) in zip(names[1:], column[1:]):
             other = set(extras) - {"pooled_output"}
@@ -167,12 +187,21 @@ def walk_keyframes(
     pad: str,
     start_frame: int,
     frame_count: int,
+    width: int = 0,
+    height: int = 0,
 ) -> Conditioning:
-    """The CONDITIONING of frames [start, start + count) of a walk through keyframe conditionings."""
+    """The CONDITIONING of frames [start, start + count) of a walk through keyframe conditionings.
+
+    The window's frames (and their width x height latents) are checked to fit in memory first.
+    """
+    check_choice("pad", pad, embedding.PADDING)
+    columns = _keyframe_entries(keys)
+    padded_columns = [embedding.pad_tokens([cond for cond, _ in column], pad) for column in columns]
+    values = sum(padded[0][0].numel() + _pooled_values(column[0][1]) for column, padded in zip(columns, padded_columns))
+    check_prompt_memory(len(schedule.window(frames, start_frame, frame_count)), values, frame_count, width, height)
     out: Conditioning = []
-    for column in _keyframe_entries(keys):
+    for column, padded in zip(columns, padded_columns):
         conds = [cond for cond, _ in column]
-        padded = embedding.pad_tokens(conds, pad)
         extras = {k: v for k, v in column[0][1].items() if k != "pooled_output"}
         if "attention_mask" in extras and padded[0].shape[1] != conds[0].shape[1]:
             raise ValueError("these keyframes carry an attention_mask and have different token lengths: "
@@ -186,10 +215,31 @@ def walk_keyframes(
     return out
 
 
-def walk_each_entry(conditioning: Conditioning, walk) -> Conditioning:
-    """Apply walk(tensor) -> frames to every entry's cond and pooled_output; carry other extras."""
+def _pooled_values(extras: dict) -> int:
+    pooled = extras.get("pooled_output")
+    return pooled[0].numel() if isinstance(pooled, Tensor) else 0
+
+
+def check_prompt_memory(count: int, values_per_frame: int, frame_count: int, width: int, height: int) -> None:
+    """A prompt walk's window of `count` frames (conditioning of `values_per_frame` values and an
+    empty latent of width x height) must fit in memory."""
+    check_memory("frames" if frame_count == 0 else "frame_count", count,
+                 PROMPT_WALK_BYTES_PER_VALUE * values_per_frame + 4 * latent_values(width, height),
+                 f"{values_per_frame}-value conditioning and {width}x{height} latents",
+                 "the width and height, or use shorter prompts")
+
+
+def walk_each_entry(conditioning: Conditioning, walk, count: int = 0, frame_count: int = 0, width: int = 0,
+                    height: int = 0) -> Conditioning:
+    """Apply walk(tensor) -> frames to every entry's cond and pooled_output; carry other extras.
+
+    `count` frames (and their width x height latents) are checked to fit in memory first.
+    """
+    entries = _entries(conditioning, "conditioning")
+    values = sum(cond[0].numel() + _pooled_values(extras) for cond, extras in entries)
+    check_prompt_memory(count, values, frame_count, width, height)
     out: Conditioning = []
-    for cond, extras in _entries(conditioning, "conditioning"):
+    for cond, extras in entries:
         new = dict(extras)
         frames = walk(cond)
         if "pooled_output" in extras and extras["pooled_output"] is not None:
@@ -252,6 +302,9 @@ class MeanderPromptTravel(io.ComfyNode):
                 width: int, height: int, start_frame: int, frame_count: int) -> io.NodeOutput:
         keys = embedding.parse_keyframes(schedule)
         last = keys[-1][0]
+        if last >= MAX_FRAMES:
+            raise ValueError(f"schedule: keyframe at frame {last} is past the longest walk ({MAX_FRAMES} frames, "
+                             f"0..{MAX_FRAMES - 1}): number the keyframes from 0 and keep them below {MAX_FRAMES}")
         if frames == 0:
             if loop:
                 raise ValueError(f"frames must be more than the last keyframe ({last}) for a loop: the walk back "
@@ -262,8 +315,13 @@ class MeanderPromptTravel(io.ComfyNode):
         encoded = encode_prompts(clip, [p for _, p in keys])
         named = [(f"the prompt at frame {k}", encoded[p]) for k, p in keys]
         cond = walk_keyframes(named, [k for k, _ in keys], frames, loop, method, per, easing, pad,
-                              start_frame, frame_count)
+                              start_frame, frame_count, width, height)
         return io.NodeOutput(cond, same_noise_latent(len(idx), width, height))
+
+
+def check_frames(frames: int) -> None:
+    if frames < 1:
+        raise ValueError(f"frames must be >= 1 (frame 0 is the prompt's own image), got {frames}")
 
 
 def schedule_window(frames: int, start_frame: int, frame_count: int, positions: Sequence[int]) -> range:
@@ -321,7 +379,8 @@ class MeanderConditioningTravel(io.ComfyNode):
                 keys.append((f"conditioning_{i}", value))
         positions, frames = embedding.chain_positions(len(keys), frames_per_segment, loop)
         idx = schedule.window(frames, start_frame, frame_count)
-        cond = walk_keyframes(keys, positions, frames, loop, method, per, easing, pad, start_frame, frame_count)
+        cond = walk_keyframes(keys, positions, frames, loop, method, per, easing, pad, start_frame, frame_count,
+                              width, height)
         return io.NodeOutput(cond, same_noise_latent(len(idx), width, height))
 
 
@@ -357,10 +416,12 @@ class MeanderPromptDrift(io.ComfyNode):
     @classmethod
     def execute(cls, conditioning, frames: int, step: float, direction: str, seed: int, width: int, height: int,
                 start_frame: int, frame_count: int) -> io.NodeOutput:
+        check_frames(frames)
+        check_choice("direction", direction, embedding.DIRECTIONS)
         idx = schedule.window(frames, start_frame, frame_count)
         generator = torch.Generator(device="cpu").manual_seed(seed)
         cond = walk_each_entry(conditioning, lambda e: embedding.drift_walk(
-            e, frames, step, direction, generator, start_frame, frame_count))
+            e, frames, step, direction, generator, start_frame, frame_count), len(idx), frame_count, width, height)
         return io.NodeOutput(cond, same_noise_latent(len(idx), width, height))
 
 
@@ -394,8 +455,9 @@ class MeanderPromptCircle(io.ComfyNode):
     @classmethod
     def execute(cls, conditioning, frames: int, radius: float, seed: int, width: int, height: int,
                 start_frame: int, frame_count: int) -> io.NodeOutput:
+        check_frames(frames)
         idx = schedule.window(frames, start_frame, frame_count)
         generator = torch.Generator(device="cpu").manual_seed(seed)
         cond = walk_each_entry(conditioning, lambda e: embedding.circle_walk(
-            e, frames, radius, generator, start_frame, frame_count))
+            e, frames, radius, generator, start_frame, frame_count), len(idx), frame_count, width, height)
         return io.NodeOutput(cond, same_noise_latent(len(idx), width, height))

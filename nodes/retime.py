@@ -6,6 +6,7 @@ from ..latent_ops import interpolate, metrics, noise, retime
 from .analysis import frames_of
 from .comfy import io
 from .noise_walks import seed_input
+from .validate import check_choice, check_noise_walk_memory
 from .common import (
     MAX_FRAMES,
     STEP_NOISE_NOTE,
@@ -95,7 +96,9 @@ class MeanderTimedSeedWalk(io.ComfyNode):
     @classmethod
     def execute(cls, time_warp, seed_a: int, seed_b: int, frames: int, method: str, width: int, height: int,
                 start_frame: int, frame_count: int) -> io.NodeOutput:
+        check_choice("method", method, interpolate.METHODS)
         times = time_warp.frame_times(frames, start_frame, frame_count)
+        check_noise_walk_memory(len(times), width, height, "frames" if frame_count == 0 else "frame_count")
 
         def walk(frame_shape: tuple[int, ...]):
             a = noise.seed_noise(seed_a, frame_shape).unsqueeze(0)

@@ -7,6 +7,14 @@ from torch import Tensor
 
 from ..latent_ops import noise, schedule, windows
 from .comfy import io
+from .validate import (
+    NOISE_WALK_BYTES_PER_VALUE,
+    PAN_BYTES_PER_VALUE,
+    check_choice,
+    check_finite,
+    check_memory,
+    latent_values,
+)
 from .common import (
     LATENT_DOWNSCALE,
     MAX_FRAMES,
@@ -52,6 +60,11 @@ def pan_inputs() -> list[io.Input]:
 
 def _pan_kwargs(motion: str, axis: str, stride: float, loop: bool, ping_pong: bool, easing: str,
                 subpixel: str, start_frame: int, frame_count: int) -> dict:
+    """The pan's keyword arguments for windows.translate, its combos checked first."""
+    check_choice("motion", motion, windows.MOTIONS)
+    check_choice("axis", axis, windows.AXES)
+    check_choice("easing", easing, schedule.EASINGS)
+    check_choice("subpixel", subpixel, windows.SUBPIXEL)
     return {"motion": motion, "axis": axis, "stride": stride, "loop": loop, "ping_pong": ping_pong,
             "easing": easing, "subpixel": subpixel, "start_frame": start_frame, "frame_count": frame_count}
 
@@ -72,6 +85,8 @@ def _samples(latent: dict, name: str) -> Tensor:
         raise ValueError(f"{name}: pans work on plain latents only, not on nested (audio/video) latents")
     if z.dim() < 4:
         raise ValueError(f"{name} must be a batch of image or video latents (B x C x H x W), got {tuple(z.shape)}")
+    check_finite(name, z, "connect latents from a sampler or an encoder that worked (a NaN latent decodes "
+                 "to a black image; try the VAE in float32)")
     return z
 
 
@@ -106,14 +121,17 @@ class MeanderLatentPan(io.ComfyNode):
     def execute(cls, latents: dict, motion: str, axis: str, stride: float, loop: bool, ping_pong: bool,
                 easing: str, subpixel: str, start_frame: int, frame_count: int,
                 latents_2: dict | None = None) -> io.NodeOutput:
+        kwargs = _pan_kwargs(motion, axis, stride, loop, ping_pong, easing, subpixel, start_frame, frame_count)
         parts, names = [_samples(latents, "latents")], ["latents"]
         if latents_2 is not None:
             parts.append(_samples(latents_2, "latents_2"))
             names.append("latents_2")
         z = windows.stack_latents(parts, names)
-        _check_length(z.shape[0], z.shape[windows.AXES[axis]], stride, loop, ping_pong, start_frame, frame_count)
-        frames = windows.translate(z, **_pan_kwargs(motion, axis, stride, loop, ping_pong, easing, subpixel,
-                                                   start_frame, frame_count))
+        count = _check_length(z.shape[0], z.shape[windows.AXES[axis]], stride, loop, ping_pong, start_frame,
+                              frame_count)
+        check_memory("frame_count" if frame_count else "stride", count, PAN_BYTES_PER_VALUE * z[0].numel(),
+                     f"{tuple(z.shape[1:])} latents", "the latents' size or raise stride")
+        frames = windows.translate(z, **kwargs)
         out = dict(latents)
         out.pop("noise_mask", None)  # per input item: no meaning for a frame made of two latents
         out.pop("batch_index", None)  # the batch is now the frames
@@ -151,8 +169,11 @@ class MeanderNoisePan(io.ComfyNode):
                 frame_count: int) -> io.NodeOutput:
         seed_list = noise.parse_seeds(seeds, minimum=1)
         size = (width if axis == "width" else height) // LATENT_DOWNSCALE
-        count = _check_length(len(seed_list), size, stride, loop, ping_pong, start_frame, frame_count)
         kwargs = _pan_kwargs(motion, axis, stride, loop, ping_pong, easing, subpixel, start_frame, frame_count)
+        count = _check_length(len(seed_list), size, stride, loop, ping_pong, start_frame, frame_count)
+        check_memory("frame_count" if frame_count else "stride", count,
+                     (NOISE_WALK_BYTES_PER_VALUE + PAN_BYTES_PER_VALUE) * latent_values(width, height),
+                     f"{width}x{height} pan noise and latents", "the width and height or raise stride")
 
         def pan(frame_shape: tuple[int, ...]) -> Tensor:
             z = torch.stack([noise.seed_noise(s, frame_shape) for s in seed_list])
