@@ -55,6 +55,11 @@ def pad_input() -> io.Combo.Input:
         "(each keyframe keeps its own image); zeros pads with zero rows as ConditioningAverage does.")
 
 
+def keyframe_walk_inputs() -> list:
+    """The inputs every keyframe walk shares after its keyframes and length."""
+    return [loop_input(), method_input(), per_input(), easing_input(), pad_input(), *size_inputs(), *window_inputs()]
+
+
 def loop_input() -> io.Boolean.Input:
     return io.Boolean.Input(
         "loop", default=False,
@@ -286,13 +291,7 @@ class MeanderPromptTravel(io.ComfyNode):
                 io.Int.Input("frames", default=0, min=0, max=MAX_FRAMES,
                              tooltip="Frames in the whole walk. 0: up to and including the last keyframe. More frames "
                              "than that hold the last prompt (or, with loop, travel back to the first)."),
-                loop_input(),
-                method_input(),
-                per_input(),
-                easing_input(),
-                pad_input(),
-                *size_inputs(),
-                *window_inputs(),
+                *keyframe_walk_inputs(),
             ],
             outputs=walk_outputs(),
         )
@@ -357,13 +356,7 @@ class MeanderConditioningTravel(io.ComfyNode):
                 io.Int.Input("frames_per_segment", default=24, min=1, max=MAX_FRAMES,
                              tooltip="Frames from one keyframe to the next (the next keyframe is the first frame of "
                              "the next segment)."),
-                loop_input(),
-                method_input(),
-                per_input(),
-                easing_input(),
-                pad_input(),
-                *size_inputs(),
-                *window_inputs(),
+                *keyframe_walk_inputs(),
             ],
             outputs=walk_outputs(),
         )

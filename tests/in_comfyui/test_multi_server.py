@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from scripts import bed, client, render, segmented
-from tests.comfy.conftest import start_server, stop_server
-from tests.comfy.graphs import TEST_CHECKPOINT
+from tests.in_comfyui.conftest import start_server, stop_server
+from tests.in_comfyui.graphs import TEST_CHECKPOINT
 from video_ops import segments
 from video_ops.segments import Window
 

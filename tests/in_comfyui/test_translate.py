@@ -5,7 +5,7 @@ import torch
 
 from latent_ops import noise, windows
 from scripts.bed import GraphError
-from tests.comfy import graphs
+from tests.in_comfyui import graphs
 
 
 def noise_pan_node(seeds="11, 22", stride=4.0, motion="pan", loop=False, start_frame=0, frame_count=0,

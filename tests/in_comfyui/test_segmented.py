@@ -6,8 +6,8 @@ import pytest
 from scripts import client, render, segmented
 from scripts.bed import REPO, GraphError
 from scripts.workflow import load, ui_to_api
-from tests.comfy import graphs
-from tests.comfy.test_workflows import TEST_SETTINGS
+from tests.in_comfyui import graphs
+from tests.in_comfyui.test_workflows import TEST_SETTINGS
 from video_ops import segments
 from video_ops.segments import Window
 

@@ -17,8 +17,8 @@ import uuid
 import aiohttp
 import torch
 
-from tests.comfy import graphs
-from tests.comfy.conftest import get_json
+from tests.in_comfyui import graphs
+from tests.in_comfyui.conftest import get_json
 
 RENDER_S = 240
 WALK_FRAMES = 10

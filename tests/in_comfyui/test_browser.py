@@ -14,7 +14,7 @@ import pytest
 
 from scripts import bed
 from scripts.workflow import FRONTEND_ONLY, load, ui_to_api
-from tests.comfy.test_workflows import WORKFLOWS
+from tests.in_comfyui.test_workflows import WORKFLOWS
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = bed.REPO / "renders" / "test-artifacts"

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from scripts import bed
 from scripts.render import apply_overrides
-from tests.comfy.conftest import get_json
-from tests.comfy.test_workflows import WORKFLOWS, small_prompt
+from tests.in_comfyui.conftest import get_json
+from tests.in_comfyui.test_workflows import WORKFLOWS, small_prompt
 
 RENDER_S = 240
 

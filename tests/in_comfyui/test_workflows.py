@@ -10,7 +10,7 @@ from PIL import Image, ImageSequence
 from scripts import build_workflows
 from scripts.render import apply_overrides, video_outputs
 from scripts.workflow import FRONTEND_ONLY, input_specs, is_widget, load, ui_to_api, widget_names
-from tests.comfy import graphs
+from tests.in_comfyui import graphs
 
 WORKFLOWS = sorted(build_workflows.WORKFLOWS.glob("*.json"))
 TEST_SETTINGS = [("ckpt_name", graphs.TEST_CHECKPOINT), ("width", "64"), ("height", "64"), ("steps", "3")]

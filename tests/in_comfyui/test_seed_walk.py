@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from latent_ops import noise
-from tests.comfy import graphs
+from tests.in_comfyui import graphs
 from scripts.bed import GraphError
 
 

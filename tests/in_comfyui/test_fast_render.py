@@ -5,7 +5,7 @@ import logging
 import pytest
 import torch
 
-from tests.comfy import graphs
+from tests.in_comfyui import graphs
 
 
 def fast_node(comfy):

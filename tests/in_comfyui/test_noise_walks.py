@@ -7,7 +7,7 @@ from PIL import Image
 
 from latent_ops import noise
 from scripts.bed import GraphError
-from tests.comfy import graphs
+from tests.in_comfyui import graphs
 
 
 def chain_node(seeds="11, 22, 33", frames_per_segment=2, closed=False, start_frame=0, frame_count=0,

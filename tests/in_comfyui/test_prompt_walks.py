@@ -14,7 +14,7 @@ import torch
 
 from latent_ops import embedding
 from scripts.bed import GraphError
-from tests.comfy import graphs
+from tests.in_comfyui import graphs
 
 SEED = 5
 DOG, CAT = "a photograph of a dog", "a photograph of a cat"
