@@ -93,8 +93,8 @@ def walk_graph(batch: int, size: int, steps: int, decode: bool, fast_mode: str |
         g["10"] = {"class_type": "MeanderFastRender", "inputs": {"model": ["1", 0], "mode": fast_mode}}
         model = ["10", 0]
     g["4"] = {"class_type": "MeanderSeedWalk", "inputs": {
-        "seed_a": seed, "seed_b": seed + 11, "frames": max(batch, 2), "method": "slerp", "easing": "linear", "width": size,
-        "height": size, "start_frame": 0, "frame_count": batch}}
+        "seed_a": seed, "seed_b": seed + 11, "frames": max(batch, 2), "method": "slerp", "easing": "linear",
+        "width": size, "height": size, "start_frame": 0, "frame_count": batch}}
     g["5"] = {"class_type": "CFGGuider", "inputs": {"model": model, "positive": ["2", 0], "negative": ["3", 0],
                                                     "cfg": CFG}}
     g["6"] = {"class_type": "KSamplerSelect", "inputs": {"sampler_name": "euler"}}
@@ -191,11 +191,11 @@ def main() -> None:
     for batch in batches:
         for decode in (False, True):
             record("a_ksampler", batch, decode,
-                   lambda i: [ksampler_graph(batch, args.size, args.steps, 11 + i, decode)], batch)
+                   lambda i, b=batch, d=decode: [ksampler_graph(b, args.size, args.steps, 11 + i, d)], batch)
             record("b_seed_walk", batch, decode,
-                   lambda i: [walk_graph(batch, args.size, args.steps, decode, seed=11 + i)], batch)
+                   lambda i, b=batch, d=decode: [walk_graph(b, args.size, args.steps, d, seed=11 + i)], batch)
             record("b_prompt_walk", batch, decode,
-                   lambda i: [prompt_walk_graph(batch, args.size, args.steps, decode, seed=11 + i)], batch)
+                   lambda i, b=batch, d=decode: [prompt_walk_graph(b, args.size, args.steps, d, seed=11 + i)], batch)
         comfy.run(ksampler_graph(batch, args.size, args.steps, 11, False))
         plain = BenchSink.last
         comfy.run(walk_graph(batch, args.size, args.steps, False))
@@ -205,8 +205,8 @@ def main() -> None:
                             and not r["decode"])["ms_per_frame"] * batch / 1000
         checks[f"own_ops_share_B{batch}"] = own_ops_seconds(batch, args.size) / walk_seconds
     for decode in (False, True):
-        record("c_per_prompt", 1, decode, lambda i: [
-            ksampler_graph(1, args.size, args.steps, 1000 * i + k, decode) for k in range(args.per_prompt)],
+        record("c_per_prompt", 1, decode, lambda i, d=decode: [
+            ksampler_graph(1, args.size, args.steps, 1000 * i + k, d) for k in range(args.per_prompt)],
             args.per_prompt)
     for mode in args.fast_mode.split(","):
         for batch in fast:
@@ -220,7 +220,8 @@ def main() -> None:
                 (compiled - reference).abs().max() / reference.abs().max())
             for decode in (False, True):
                 record(f"d_fast {mode}", batch, decode,
-                       lambda i: [walk_graph(batch, args.size, args.steps, decode, mode, seed=11 + i)], batch)
+                       lambda i, b=batch, d=decode, m=mode: [walk_graph(b, args.size, args.steps, d, m, seed=11 + i)],
+                       batch)
 
     print(json.dumps(checks, indent=1))
     by = {(r["case"], r["batch"], r["decode"]): r["frames_per_s"] for r in rows}

@@ -98,7 +98,7 @@ def keyframe_times(positions: Sequence[int], frames: int, closed: bool = False) 
     if len(positions) == 0:
         raise ValueError("a keyframe walk needs at least one keyframe")
     positions = [int(x) for x in positions]
-    if any(b <= a for a, b in zip(positions, positions[1:])):
+    if any(b <= a for a, b in zip(positions, positions[1:], strict=False)):
         raise ValueError(f"keyframe frames must be strictly increasing, got {positions}")
     if positions[0] < 0:
         raise ValueError(f"keyframe frames must be >= 0, got {positions[0]}")

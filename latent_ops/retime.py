@@ -33,7 +33,8 @@ class TimeWarp:
     def __post_init__(self) -> None:
         u, t = self.u, self.t
         if u.dim() != 1 or u.shape != t.shape or u.numel() < 2:
-            raise ValueError(f"a time warp needs two 1D knot tensors of equal length >= 2, got {tuple(u.shape)} and {tuple(t.shape)}")
+            raise ValueError("a time warp needs two 1D knot tensors of equal length >= 2, "
+                             f"got {tuple(u.shape)} and {tuple(t.shape)}")
         if not (bool(torch.isfinite(u).all()) and bool(torch.isfinite(t).all())):
             raise ValueError("a time warp's knots must be finite")
         if float(u[0]) != 0.0 or float(u[-1]) != 1.0 or float(t[0]) != 0.0 or float(t[-1]) != 1.0:

@@ -67,7 +67,7 @@ def stack_latents(parts: Sequence[Tensor], names: Sequence[str] | None = None) -
         raise ValueError("no latents given: connect at least one latent batch")
     names = list(names) if names is not None else [f"latents {i}" for i in range(len(parts))]
     first = parts[0]
-    for name, part in zip(names[1:], parts[1:]):
+    for name, part in zip(names[1:], parts[1:], strict=True):
         if part.shape[1:] != first.shape[1:]:
             raise ValueError(
                 f"{name} has latents of shape {tuple(part.shape[1:])} but {names[0]} has {tuple(first.shape[1:])} "

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from .comfy import ComfyExtension, io
 from .analysis import MeanderTrajectoryPlot, MeanderWalkMetrics
 from .audio import MeanderAudioPacing, MeanderClickTrack
+from .comfy import ComfyExtension, io
 from .fast_render import MeanderFastRender
 from .frames import MeanderPingPong
 from .noise_walks import MeanderNoiseLoop, MeanderNoisyLatent, MeanderSeedChainWalk, MeanderSeedWalk

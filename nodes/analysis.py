@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 
-import torch
 from torch import Tensor
 
 from ..latent_ops import metrics
 from .comfy import io, ui
-from .validate import check_finite
 from .plot import Series, line_chart, path_chart
+from .validate import check_finite
 
 CATEGORY = "latent/meander/analysis"
 MAX_WALKS = 4
@@ -143,5 +142,6 @@ class MeanderTrajectoryPlot(io.ComfyNode):
                                  f"{tuple(walks[0][1].shape[1:])}: plot walks of the same size together")
             walks.append((names[i - 1] if i - 1 < len(names) and names[i - 1] else f"walk {i}", x))
         paths = metrics.pca_2d([x for _, x in walks])
-        chart = path_chart([(name, p) for (name, _), p in zip(walks, paths)], "walk paths: PCA of all frames")
+        named = [(name, p) for (name, _), p in zip(walks, paths, strict=True)]
+        chart = path_chart(named, "walk paths: PCA of all frames")
         return io.NodeOutput(chart, ui=ui.PreviewImage(chart, cls=cls))

@@ -40,8 +40,8 @@ class MeanderAudioPacing(io.ComfyNode):
             outputs=[
                 warp_output("Frame times paced by the audio: connect to Timed Seed Walk Noise."),
                 io.Int.Output(display_name="frames",
-                              tooltip="Frames that cover the audio at fps (ceil(duration x fps)): connect to the walk's "
-                              "frames."),
+                              tooltip="Frames that cover the audio at fps (ceil(duration x fps)): connect to "
+                              "the walk's frames."),
             ],
         )
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import comfy.model_management
 import torch
 from torch import Tensor
-
-import comfy.model_management
 
 from ..latent_ops import interpolate, schedule
 from .comfy import io

@@ -5,9 +5,8 @@ from __future__ import annotations
 import importlib.util
 import logging
 
-import torch
-
 import comfy.model_management
+import torch
 from comfy_api.torch_helpers import set_torch_compile_wrapper
 
 from .comfy import io

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import torch
-
 import comfy.model_sampling
 import comfy.sample
+import torch
 
 from ..latent_ops import interpolate, noise, schedule
 from .comfy import io
-from .validate import check_choice, check_finite, check_noise_walk_memory
 from .common import (
     MAX_FRAMES,
     STEP_NOISE_NOTE,
@@ -21,6 +19,7 @@ from .common import (
     walk_outputs,
     window_inputs,
 )
+from .validate import check_choice, check_finite, check_noise_walk_memory
 
 
 def seed_input(name: str, tooltip: str, default: int = 0) -> io.Int.Input:

@@ -80,7 +80,7 @@ def line_chart(panels: Sequence[tuple[str, Sequence[Series]]], width: int = 640,
 
         legend_x = width - right - sum(draw.textlength(s.label, font=font) + 24 for s in curves)
         for i, s in enumerate(curves):
-            pts = [point(float(x), float(y)) for x, y in zip(s.xs, s.ys)]
+            pts = [point(float(x), float(y)) for x, y in zip(s.xs, s.ys, strict=True)]
             if len(pts) > 1:
                 draw.line(pts, fill=colour(i), width=2)
             for px, py in pts:

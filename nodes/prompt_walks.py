@@ -103,7 +103,7 @@ def _same(a: Any, b: Any) -> bool:
             return False
         return bool(torch.equal(a, b.to(a.device)))
     if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
     try:
         return bool(a == b)
     except Exception:  # noqa: BLE001 - objects without a usable ==
@@ -154,7 +154,7 @@ def _keyframe_entries(keys: Sequence[tuple[str, Conditioning]]) -> list[list[tup
         column = [entries[e] for _, entries in per_key]
         names = [name for name, _ in per_key]
         d = column[0][0].shape[2]
-        for name, (cond, extras) in zip(names, column):
+        for name, (cond, extras) in zip(names, column, strict=True):
             if cond.shape[2] != d:
                 raise ValueError(f"{name} has {cond.shape[2]} channels per token but {names[0]} has {d}: "
                                  "encode every keyframe with the same CLIP")
@@ -167,7 +167,7 @@ def _keyframe_entries(keys: Sequence[tuple[str, Conditioning]]) -> list[list[tup
                     raise ValueError(f"{name} has a pooled_output of shape {tuple(mine.shape)} but {names[0]} has "
                                      f"{tuple(theirs.shape)}: encode every keyframe with the same CLIP")
         keys0 = set(column[0][1]) - {"pooled_output"}
-        for name, (_, extras) in zip(names[1:], column[1:]):
+        for name, (_, extras) in zip(names[1:], column[1:], strict=True):
             other = set(extras) - {"pooled_output"}
             differ = sorted(keys0 ^ other)
             if differ:
@@ -202,10 +202,11 @@ def walk_keyframes(
     check_choice("pad", pad, embedding.PADDING)
     columns = _keyframe_entries(keys)
     padded_columns = [embedding.pad_tokens([cond for cond, _ in column], pad) for column in columns]
-    values = sum(padded[0][0].numel() + _pooled_values(column[0][1]) for column, padded in zip(columns, padded_columns))
+    values = sum(padded[0][0].numel() + _pooled_values(column[0][1])
+                 for column, padded in zip(columns, padded_columns, strict=True))
     check_prompt_memory(len(schedule.window(frames, start_frame, frame_count)), values, frame_count, width, height)
     out: Conditioning = []
-    for column, padded in zip(columns, padded_columns):
+    for column, padded in zip(columns, padded_columns, strict=True):
         conds = [cond for cond, _ in column]
         extras = {k: v for k, v in column[0][1].items() if k != "pooled_output"}
         if "attention_mask" in extras and padded[0].shape[1] != conds[0].shape[1]:

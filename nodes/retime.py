@@ -5,8 +5,6 @@ from __future__ import annotations
 from ..latent_ops import interpolate, metrics, noise, retime
 from .analysis import frames_of
 from .comfy import io
-from .noise_walks import seed_input
-from .validate import check_choice, check_noise_walk_memory
 from .common import (
     MAX_FRAMES,
     STEP_NOISE_NOTE,
@@ -17,6 +15,8 @@ from .common import (
     walk_outputs,
     window_inputs,
 )
+from .noise_walks import seed_input
+from .validate import check_choice, check_noise_walk_memory
 
 TimeWarp = io.Custom("MEANDER_TIME_WARP")
 """A latent_ops.retime.TimeWarp: frame position u = k / (N - 1) -> walk time t."""
@@ -38,8 +38,8 @@ class MeanderEvenRetime(io.ComfyNode):
             description="Walks move unevenly in image space: long still stretches, then a jump. Give this node a "
             "first, coarse render of the walk (e.g. 12 frames, linear easing); it measures the distance between "
             "neighbouring frames and outputs a time warp that spends the frames evenly along the distance "
-            "travelled (read through a monotone cubic through the measured points). Feed the warp to Timed Seed Walk Noise with "
-            "the same seeds and method and render again.",
+            "travelled (read through a monotone cubic through the measured points). Feed the warp to Timed Seed "
+            "Walk Noise with the same seeds and method and render again.",
             inputs=[
                 io.Image.Input("images", optional=True,
                                tooltip="The coarse render's decoded frames (measures image distance). Connect this or "
@@ -49,8 +49,9 @@ class MeanderEvenRetime(io.ComfyNode):
                 io.Float.Input("strength", default=1.0, min=0.0, max=1.0, step=0.05,
                                tooltip="1 makes the steps even; 0 keeps linear timing; in between blends the two."),
                 TimeWarp.Input("coarse_time_warp", optional=True,
-                               tooltip="If the coarse render was itself timed by a warp, connect that warp here so its "
-                               "frames are placed at the right times. Leave empty for a coarse walk with linear easing."),
+                               tooltip="If the coarse render was itself timed by a warp, connect that warp here so "
+                               "its frames are placed at the right times. Leave empty for a coarse walk with linear "
+                               "easing."),
             ],
             outputs=[warp_output("Frame times that make the walk's steps even: connect to Timed Seed Walk Noise.")],
         )

@@ -7,14 +7,6 @@ from torch import Tensor
 
 from ..latent_ops import noise, schedule, windows
 from .comfy import io
-from .validate import (
-    NOISE_WALK_BYTES_PER_VALUE,
-    PAN_BYTES_PER_VALUE,
-    check_choice,
-    check_finite,
-    check_memory,
-    latent_values,
-)
 from .common import (
     LATENT_DOWNSCALE,
     MAX_FRAMES,
@@ -25,6 +17,14 @@ from .common import (
     size_inputs,
     walk_outputs,
     window_inputs,
+)
+from .validate import (
+    NOISE_WALK_BYTES_PER_VALUE,
+    PAN_BYTES_PER_VALUE,
+    check_choice,
+    check_finite,
+    check_memory,
+    latent_values,
 )
 
 CATEGORY = "latent/meander/translate"

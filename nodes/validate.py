@@ -11,10 +11,9 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
+import comfy.model_management
 import torch
 from torch import Tensor
-
-import comfy.model_management
 
 NOISE_WALK_BYTES_PER_VALUE = 32
 """Bytes a noise walk allocates per latent value of one frame: the float32 empty latent (4), the

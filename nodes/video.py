@@ -5,14 +5,13 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import comfy.model_management
 import folder_paths
 import torch
 
-import comfy.model_management
-
 from ..video_ops import segments
-from .common import MAX_FRAMES
 from .comfy import io, ui
+from .common import MAX_FRAMES
 
 SEGMENT_FOLDER_DEFAULT = "meander/long_walk"
 

@@ -144,6 +144,7 @@ def boot(base: Path, cpu: bool = True, cache: bool = False) -> Bed:
     args.base_directory = str(base)
     args.disable_api_nodes = True
     import utils.extra_config  # noqa: F401  (before nodes: nodes puts comfy/ first on sys.path)
+
     import nodes
 
     asyncio.run(nodes.init_extra_nodes(init_custom_nodes=True, init_api_nodes=False))

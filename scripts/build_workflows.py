@@ -364,7 +364,8 @@ def seed_and_prompt_walk(node_info: NodeInfo) -> dict:
 
 def _sampler_settings(g: UIGraph, ckpt, pos, neg, x: float) -> tuple:
     """CFG guider, euler and 25 normal steps, shared by every sampler of a graph."""
-    guider = g.add("CFGGuider", (x, 120), {"cfg": 7.5}, {"model": (ckpt, 0), "positive": (pos, 0), "negative": (neg, 0)})
+    guider = g.add("CFGGuider", (x, 120), {"cfg": 7.5},
+                   {"model": (ckpt, 0), "positive": (pos, 0), "negative": (neg, 0)})
     sampler = g.add("KSamplerSelect", (x, 300), {"sampler_name": "euler"})
     sigmas = g.add("BasicScheduler", (x, 400), {"scheduler": "normal", "steps": 25, "denoise": 1.0},
                    {"model": (ckpt, 0)})

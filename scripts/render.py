@@ -130,7 +130,7 @@ def set_seeds(prompt: dict, seeds: list[int]) -> None:
     if len(seeds) != len(targets):
         names = ", ".join(f"{prompt[n]['class_type']}.{k}" for n, k in targets)
         raise ValueError(f"--seeds: the workflow has {len(targets)} seed inputs ({names}): give {len(targets)} values")
-    for (nid, name), seed in zip(targets, seeds):
+    for (nid, name), seed in zip(targets, seeds, strict=True):
         prompt[nid]["inputs"][name] = seed
 
 

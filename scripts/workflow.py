@@ -79,7 +79,8 @@ def _links(ui: dict) -> dict[int, tuple[int, int, int, int, str]]:
     out = {}
     for link in ui.get("links", []):
         if isinstance(link, dict):
-            out[link["id"]] = (link["origin_id"], link["origin_slot"], link["target_id"], link["target_slot"], link["type"])
+            out[link["id"]] = (link["origin_id"], link["origin_slot"], link["target_id"], link["target_slot"],
+                               link["type"])
         else:
             out[link[0]] = tuple(link[1:6])
     return out
@@ -195,7 +196,8 @@ class UIGraph:
             out["links"].append(link_id)
         outputs = [
             {"name": name, "type": kind, "links": [], "slot_index": slot}
-            for slot, (name, kind) in enumerate(zip(info.get("output_name", info["output"]), info["output"]))
+            for slot, (name, kind) in enumerate(
+                zip(info.get("output_name", info["output"]), info["output"], strict=True))
         ]
         n_widgets = sum(1 for s in sockets if "widget" in s)
         widgets_seen = {s["name"] for s in sockets if "widget" in s}

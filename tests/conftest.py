@@ -31,7 +31,6 @@ def comfy(tmp_path_factory):
 def node_info(comfy):
     """node type -> its /object_info entry, from the booted ComfyUI."""
     import nodes
-
     from scripts.workflow import node_info_of
 
     return node_info_of(nodes.NODE_CLASS_MAPPINGS)

@@ -2,11 +2,10 @@
 
 Each workflow loads with no missing node; the frontend's own graphToPrompt gives exactly the API
 graph our converter makes; the saved workflow keeps its widget values (the preview widget is not
-saved); every walk node (one with a start_frame / frame_count window) shows the extension's preview. A screenshot per workflow is kept in
-renders/test-artifacts/.
+saved); every walk node (one with a start_frame / frame_count window) shows the extension's preview.
+A screenshot per workflow is kept in renders/test-artifacts/.
 """
 
-import json
 import shutil
 from pathlib import Path
 
@@ -78,7 +77,8 @@ def test_walk_preview_label_counts_frames(page):
     label = page.evaluate(
         """async () => {
             const m = await import('/extensions/meander-latent-walks/walk_math.js');
-            return [m.walkLabel(48, [0, 48], 24), m.walkLabel(48, m.emittedWindow(48, {start_frame: 8, frame_count: 12}), 12)];
+            return [m.walkLabel(48, [0, 48], 24),
+                    m.walkLabel(48, m.emittedWindow(48, {start_frame: 8, frame_count: 12}), 12)];
         }"""
     )
     assert label == ["48 frames · 2.00 s at 24 fps", "frames 8-19 of 48 · 1.00 s at 12 fps"]

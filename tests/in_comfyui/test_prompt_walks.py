@@ -223,7 +223,7 @@ def test_conditioning_travel_walks_pooled_output_and_pads_long_prompts(comfy):
     assert torch.equal(extras["pooled_output"][2], expected_mid[0])
     assert extras["strength"] == 0.8
     assert latent["samples"].shape == (9, 4, 8, 8) and latent["batch_index"] == [0] * 9
-    for original, copy in zip((a, b, c), copies):
+    for original, copy in zip((a, b, c), copies, strict=True):
         assert torch.equal(original[0][0], copy[0][0]) and original[0][1].keys() == copy[0][1].keys()
 
     window, _ = outputs(node.execute(a, b, conditioning_3=c, **travel_inputs(start_frame=3, frame_count=3)))

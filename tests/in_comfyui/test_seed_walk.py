@@ -4,8 +4,8 @@ import pytest
 import torch
 
 from latent_ops import noise
-from tests.in_comfyui import graphs
 from scripts.bed import GraphError
+from tests.in_comfyui import graphs
 
 
 def walk_node(seed_a=11, seed_b=22, frames=4, start_frame=0, frame_count=0, method="slerp") -> dict:
@@ -31,7 +31,8 @@ def test_walk_keyframes_are_ksampler_images(comfy):
     """
     first = graphs.read_latent(comfy, comfy.run(graphs.ksampler(11)))
     last = graphs.read_latent(comfy, comfy.run(graphs.ksampler(22)))
-    alone_first = graphs.read_latent(comfy, comfy.run(graphs.custom_sampler(walk_node(frame_count=1), ["4", 0], ["4", 1])))
+    alone_first = graphs.read_latent(
+        comfy, comfy.run(graphs.custom_sampler(walk_node(frame_count=1), ["4", 0], ["4", 1])))
     alone_last = graphs.read_latent(
         comfy, comfy.run(graphs.custom_sampler(walk_node(start_frame=3, frame_count=1), ["4", 0], ["4", 1])))
     assert torch.equal(alone_first[0], first[0]) and torch.equal(alone_last[0], last[0])

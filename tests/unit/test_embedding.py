@@ -69,7 +69,7 @@ def test_a_chain_emits_no_frame_twice_and_hits_every_keyframe(keys, per_segment,
     i, j, t = embedding.keyframe_times(positions, frames, closed)
     for key, p in enumerate(positions):
         assert (int(i[p]), float(t[p])) == (key, 0.0)
-    pairs = list(zip(i.tolist(), j.tolist(), t.tolist()))
+    pairs = list(zip(i.tolist(), j.tolist(), t.tolist(), strict=True))
     steady = [(a, b, x) for a, b, x in pairs if a != b]
     assert len(set(steady)) == len(steady)
     assert all(0.0 <= x < 1.0 for x in t.tolist())
@@ -107,7 +107,7 @@ def test_keyframes_reproduce_the_input_embeddings_exactly(method, per):
     keys = [emb(1), emb(2), emb(3)]
     walk = embedding.keyframe_walk(keys, [0, 4, 9], 10, method=method, per=per, easing="smoothstep")
     assert walk.shape == (10, 77, 32)
-    for frame, key in zip([0, 4, 9], keys):
+    for frame, key in zip([0, 4, 9], keys, strict=True):
         assert torch.equal(walk[frame], key[0])
     assert bool(torch.isfinite(walk).all())
 

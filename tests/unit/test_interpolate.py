@@ -64,7 +64,8 @@ def test_slerp_of_orthogonal_unit_vectors_follows_the_circle():
     y = torch.tensor([[0.0, 1.0, 0.0]])
     t = torch.tensor([0.25, 0.5])
     out = interpolate.slerp(x, y, t)
-    expected = torch.tensor([[math.cos(math.pi / 8), math.sin(math.pi / 8), 0.0], [math.sqrt(0.5), math.sqrt(0.5), 0.0]])
+    expected = torch.tensor([[math.cos(math.pi / 8), math.sin(math.pi / 8), 0.0],
+                             [math.sqrt(0.5), math.sqrt(0.5), 0.0]])
     assert torch.allclose(out, expected, atol=1e-6)
 
 

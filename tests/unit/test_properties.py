@@ -165,7 +165,7 @@ def test_prompt_travel_hits_its_keyframes_and_windows_are_slices(seed, tokens, w
     positions, frames = embedding.chain_positions(keys, f, closed)
     whole = embedding.keyframe_walk(embeddings, positions, frames, closed, method, per)
     assert whole.dtype == dtype and bool(torch.isfinite(whole.float()).all())
-    for p, e in zip(positions, embeddings):
+    for p, e in zip(positions, embeddings, strict=True):
         assert torch.equal(whole[p], e[0])
     start, count = window_of(data, frames)
     part = embedding.keyframe_walk(embeddings, positions, frames, closed, method, per, "linear", start, count)

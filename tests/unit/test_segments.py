@@ -29,7 +29,7 @@ def _frames(n: int, seed: int = 0, size: int = 32) -> list[np.ndarray]:
 def _done_windows(draw):
     total = draw(st.integers(1, 60))
     cuts = sorted(set(draw(st.lists(st.integers(0, total), max_size=8))))
-    pairs = [Window(a, b) for a, b in zip(cuts[::2], cuts[1::2]) if b > a]
+    pairs = [Window(a, b) for a, b in zip(cuts[::2], cuts[1::2], strict=False) if b > a]
     return total, pairs
 
 
@@ -100,7 +100,7 @@ def test_stitch_copies_the_segments_frames_in_order_without_reencoding(tmp_path)
     assert len(stitched) == 19 == segments.frame_count(out)
     assert all(np.array_equal(a, b) for a, b in zip(stitched, parts, strict=True))
     # h264 is lossy but close: the frames are the input's, in order (not shuffled or repeated)
-    errors = [np.abs(a.astype(int) - b.astype(int)).mean() for a, b in zip(stitched, frames)]
+    errors = [np.abs(a.astype(int) - b.astype(int)).mean() for a, b in zip(stitched, frames, strict=True)]
     assert max(errors) < 12
     assert errors[7] < np.abs(stitched[7].astype(int) - frames[8].astype(int)).mean()
     import av
@@ -117,7 +117,7 @@ def test_stitch_can_reencode_and_keeps_every_frame(tmp_path):
     parts = [f for p in paths for f in segments.read_frames(p)]
     stitched = list(segments.read_frames(out))
     assert len(stitched) == 7
-    assert max(np.abs(a.astype(int) - b.astype(int)).mean() for a, b in zip(stitched, parts)) < 12
+    assert max(np.abs(a.astype(int) - b.astype(int)).mean() for a, b in zip(stitched, parts, strict=True)) < 12
 
 
 def test_nothing_finished_is_ever_overwritten(tmp_path):

@@ -25,7 +25,7 @@ def test_js_easing_and_frame_times_match_python():
     t = torch.linspace(0, 1, 21, dtype=torch.float64)
     names = list(schedule.EASINGS)
     js = run_js(f"{json.dumps(names)}.map(e => {json.dumps(t.tolist())}.map(t => m.ease(t, e)))")
-    for name, values in zip(names, js):
+    for name, values in zip(names, js, strict=True):
         assert values == pytest.approx(schedule.ease(t, name).tolist(), abs=1e-12), name
     assert run_js("[m.frameTimes(5), m.frameTimes(4, true)]") == [
         schedule.frame_times(5).tolist(), schedule.frame_times(4, closed=True).tolist()]

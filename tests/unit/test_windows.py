@@ -70,7 +70,7 @@ def test_every_round_frame_is_a_contiguous_slice_of_the_strip(k, w, stride, easi
     strip = windows.make_strip(z, axis)
     frames = windows.translate(z, stride=stride, axis=axis, easing=easing)
     expected = torch.round(windows.pan_offsets(k, z.shape[dim], stride, easing=easing)).long()
-    for frame, o in zip(frames, expected.tolist()):
+    for frame, o in zip(frames, expected.tolist(), strict=True):
         assert torch.equal(frame, strip.narrow(dim, o, z.shape[dim]))
     assert bool((expected[1:] >= expected[:-1]).all())
 
