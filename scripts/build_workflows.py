@@ -1,7 +1,8 @@
-"""Writes the bundled UI-format workflows in workflows/ from their definitions below.
+"""Writes the bundled UI-format workflows in workflows/ from their definitions below, with their thumbnails.
 
 Run `.venv/bin/python -m scripts.build_workflows` after changing a node's inputs; the tests fail
-while a committed workflow differs from what this builds.
+while a committed workflow differs from what this builds. Each NAME.json gets NAME.jpg, the
+picture ComfyUI's template browser shows for it (scripts/thumbnails.py).
 """
 
 from __future__ import annotations
@@ -12,9 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from scripts import bed
+from scripts.thumbnails import THUMBNAILS
+from scripts.thumbnails import render as render_thumbnail
 from scripts.workflow import NodeInfo, UIGraph, dump, node_info_of
 
 WORKFLOWS = bed.REPO / "workflows"
+THUMBNAIL_QUALITY = 88
 USER_CHECKPOINT = "v1-5-pruned-emaonly.safetensors"
 NEGATIVE = "blurry, low quality, watermark, text"
 
@@ -580,6 +584,10 @@ def main() -> None:
     for name, text in build_all(node_info_of(nodes.NODE_CLASS_MAPPINGS)).items():
         (WORKFLOWS / name).write_text(text)
         print(f"wrote {WORKFLOWS / name}")
+    for name in BUNDLED:
+        path = WORKFLOWS / f"{name}.jpg"
+        render_thumbnail(THUMBNAILS[name]).save(path, quality=THUMBNAIL_QUALITY)
+        print(f"wrote {path}")
     del comfy
 
 

@@ -18,6 +18,10 @@ def test_server_registers_the_nodes_and_lists_the_workflows(server):
     assert info["MeanderSeedWalk"]["display_name"] == "Seed Walk Noise (Meander)"
     templates = get_json(server + "/api/workflow_templates")
     assert sorted(templates[bed.PACK_NAME]) == sorted(p.stem for p in WORKFLOWS)
+    # the frontend shows each template with NAME.jpg from the same route
+    with urllib.request.urlopen(f"{server}/api/workflow_templates/{bed.PACK_NAME}/meander_seed_walk.jpg") as r:
+        assert r.headers["Content-Type"] == "image/jpeg"
+        assert r.read() == (bed.REPO / "workflows" / "meander_seed_walk.jpg").read_bytes()
 
 
 def test_server_renders_the_bundled_walk_to_mp4(server, comfy, node_info):

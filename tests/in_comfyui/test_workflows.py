@@ -1,5 +1,6 @@
 """Bundled workflows: built from scripts/build_workflows.py, valid for the real ComfyUI, rendered."""
 
+import io
 from pathlib import Path
 
 import av
@@ -7,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageSequence
 
-from scripts import build_workflows
+from scripts import build_workflows, thumbnails
 from scripts.render import apply_overrides, video_outputs
 from scripts.workflow import FRONTEND_ONLY, input_specs, is_widget, load, ui_to_api, widget_names
 from tests.in_comfyui import graphs
@@ -31,6 +32,20 @@ def test_every_builder_has_its_committed_workflow(node_info):
     assert sorted(built) == [p.name for p in WORKFLOWS]
     for name, text in built.items():
         assert (build_workflows.WORKFLOWS / name).read_text() == text, f"{name} is stale: run make workflows"
+
+
+def test_every_workflow_has_a_thumbnail_of_its_walk():
+    """workflows/NAME.jpg is what scripts/thumbnails.py draws for NAME (up to another JPEG library's rounding)."""
+    assert sorted(thumbnails.THUMBNAILS) == sorted(build_workflows.BUNDLED)
+    assert sorted(p.stem for p in build_workflows.WORKFLOWS.glob("*.jpg")) == [p.stem for p in WORKFLOWS]
+    for name, thumbnail in thumbnails.THUMBNAILS.items():
+        with Image.open(build_workflows.WORKFLOWS / f"{name}.jpg") as saved:
+            assert saved.format == "JPEG" and saved.size == (thumbnails.SIZE, thumbnails.SIZE)
+            committed = np.asarray(saved.convert("RGB"), dtype=np.float32)
+        encoded = io.BytesIO()
+        thumbnails.render(thumbnail).save(encoded, "JPEG", quality=build_workflows.THUMBNAIL_QUALITY)
+        drawn = np.asarray(Image.open(encoded).convert("RGB"), dtype=np.float32)
+        assert np.abs(committed - drawn).mean() < 0.5, f"{name}.jpg is stale: run make workflows"
 
 
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.stem)
