@@ -39,6 +39,8 @@ from torch import Tensor
 
 from . import schedule
 
+LATENT_DOWNSCALE = 8
+"""Image pixels per latent pixel along each axis (the SD-family VAEs): a W-pixel-wide image is W / 8 wide."""
 AXES = {"width": -1, "height": -2}
 SUBPIXEL = ("round", "lerp", "nlerp")
 MOTIONS = ("pan", "wipe")

@@ -9,11 +9,11 @@ import torch
 from torch import Tensor
 
 from ..latent_ops import interpolate, schedule
+from ..latent_ops.windows import LATENT_DOWNSCALE
 from .comfy import io
 
 MAX_FRAMES = 100_000
 MAX_RESOLUTION = 16384
-LATENT_DOWNSCALE = 8
 
 STEP_NOISE_NOTE = (
     "Use a deterministic sampler (euler, heun, dpmpp_2m, ddim, lms, uni_pc): ancestral and SDE "

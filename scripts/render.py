@@ -280,7 +280,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=Path("renders/walk.mp4"), help="the video file to write")
     parser.add_argument("--batch", type=int, default=segmented.DEFAULT_BATCH,
                         help=f"frames per segment: one sampler call each (default {segmented.DEFAULT_BATCH})")
-    parser.add_argument("--total-frames", type=int, help="the walk's length, where its nodes have no `frames` input")
+    parser.add_argument("--total-frames", type=int,
+                        help="the walk's length, where it cannot be computed (a Latent Pan, a linked frames input)")
     parser.add_argument("--servers", type=lambda s: [u for u in s.split(",") if u],
                         default=[], metavar="URL,URL", help="render on these ComfyUI servers instead of in-process")
     parser.add_argument("--keep-parts", action="store_true", help="keep OUT.parts/ (the segments) after stitching")

@@ -25,6 +25,7 @@ from pathlib import Path
 from queue import Empty, Queue
 from typing import Any, Protocol
 
+from latent_ops import embedding, noise, schedule, windows
 from video_ops import segments
 from video_ops.segments import Window
 
@@ -91,15 +92,45 @@ def _writer(images: Any, fps: Any) -> dict:
                                              "start_frame": 0, "frames": 1, "stitch_when_complete": False}}
 
 
+def walk_length(node: dict) -> int | None:
+    """The whole walk's frame count from one walk node's own inputs, or None where they do not fix it.
+
+    A `frames` widget gives it; the walks without one have it computed by latent_ops as the node
+    does: a seed chain of K seeds (K - 1) F + 1 frames open, K F closed; a conditioning travel the
+    same over its connected keyframes; a noise pan windows.pan_length over its seeds' noise. A
+    Latent Pan's length depends on its input batch, and an input fed by a link is not known here.
+    """
+    inputs, kind = node["inputs"], node["class_type"]
+    if "frames" in inputs:
+        return inputs["frames"] if isinstance(inputs["frames"], int) else None
+    try:
+        if kind == "MeanderSeedChainWalk":
+            seeds = noise.parse_seeds(inputs["seeds"])
+            return schedule.chain_length(len(seeds), inputs["frames_per_segment"], inputs["closed"])
+        if kind == "MeanderConditioningTravel":
+            keys = sum(1 for name, value in inputs.items() if name.startswith("conditioning_") and value is not None)
+            return embedding.chain_positions(keys, inputs["frames_per_segment"], inputs["loop"])[1]
+        if kind == "MeanderNoisePan":
+            side = inputs["width"] if inputs["axis"] == "width" else inputs["height"]
+            seeds = noise.parse_seeds(inputs["seeds"], minimum=1)
+            return windows.pan_length(len(seeds), side // windows.LATENT_DOWNSCALE, inputs["stride"], inputs["loop"],
+                                      inputs["ping_pong"])
+    except (KeyError, TypeError):
+        return None  # an input fed by a link, or missing: the node itself will say what is wrong
+    return None
+
+
 def total_frames(prompt: dict, override: int | None = None) -> int:
-    """The walk's length: `override`, else the walk nodes' common `frames` widget."""
+    """The walk's length: `override`, else the length every walk node agrees on (walk_length)."""
     if override is not None:
         return override
-    values = {prompt[nid]["inputs"].get("frames") for nid in walk_nodes(prompt)}
-    if len(values) != 1 or not isinstance(next(iter(values)), int):
-        raise ValueError("cannot tell the walk's length from its nodes' `frames` inputs "
-                         f"(found {sorted(map(str, values))}): pass --total-frames N")
-    return next(iter(values))
+    lengths = {nid: walk_length(prompt[nid]) for nid in walk_nodes(prompt)}
+    values = set(lengths.values())
+    if len(values) != 1 or None in values:
+        found = ", ".join(f"{prompt[nid]['class_type']} {nid}: {n if n is not None else 'unknown'}"
+                          for nid, n in lengths.items())
+        raise ValueError(f"cannot tell the walk's length from its walk nodes ({found}): pass --total-frames N")
+    return values.pop()
 
 
 def window_prompt(prompt: dict, writer_id: str, window: Window, total: int, folder: str) -> dict:

@@ -3,11 +3,11 @@
 import numpy as np
 import pytest
 
-from scripts import client, render, segmented
+from scripts import build_workflows, client, render, segmented
 from scripts.bed import REPO, GraphError
 from scripts.workflow import load, ui_to_api
 from tests.in_comfyui import graphs
-from tests.in_comfyui.test_workflows import TEST_SETTINGS
+from tests.in_comfyui.test_workflows import TEST_SETTINGS, small_prompt
 from video_ops import segments
 from video_ops.segments import Window
 
@@ -95,6 +95,22 @@ def test_prepare_turns_the_video_output_into_the_segment_writer(node_info):
         "images": None, "fps": 24.0, "folder": "x", "start_frame": 2, "frames": 6, "stitch_when_complete": False}
     with pytest.raises(ValueError, match="no walk node"):
         segmented.prepare(graphs.ksampler(1))
+
+
+@pytest.mark.parametrize("name", ["meander_seed_chain_walk", "meander_noise_pan", "meander_prompt_chain",
+                                  "meander_noise_loop"])
+def test_the_walk_length_is_known_without_a_frames_widget(name, node_info):
+    """Chains and pans have no `frames` input: their length, computed from their inputs, is the
+    number of frames the real render of the same workflow writes (test_workflows checks that)."""
+    prompt = small_prompt(REPO / "workflows" / f"{name}.json", node_info)
+    assert segmented.total_frames(prompt) == build_workflows.BUNDLED[name].test_frames
+
+
+def test_a_latent_pan_needs_its_length_given(node_info):
+    prompt = small_prompt(REPO / "workflows" / "meander_panorama_pan.json", node_info)
+    with pytest.raises(ValueError, match=r"MeanderLatentPan \d+: unknown\): pass --total-frames N"):
+        segmented.total_frames(prompt)
+    assert segmented.total_frames(prompt, 9) == 9
 
 
 def test_cli_overrides_prompts_and_seeds_by_role(node_info):
