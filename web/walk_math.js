@@ -133,3 +133,11 @@ export function walkLabel(total, window, fps) {
   const part = n === total ? `${total} frames` : `frames ${start}-${stop - 1} of ${total}`;
   return `${part} · ${seconds.toFixed(2)} s at ${fps} fps`;
 }
+
+/** [start, stop) windows of at most `batch` frames covering [0, total), in order (video_ops.segments.plan). */
+export function windowPlan(total, batch) {
+  if (!(total >= 1) || !(batch >= 1)) return [];
+  const out = [];
+  for (let start = 0; start < total; start += batch) out.push([start, Math.min(start + batch, total)]);
+  return out;
+}

@@ -7,13 +7,16 @@ A screenshot per workflow is kept in renders/test-artifacts/.
 """
 
 import shutil
+import time
 from pathlib import Path
 
 import pytest
 
 from scripts import bed
 from scripts.workflow import FRONTEND_ONLY, load, ui_to_api
+from tests.in_comfyui.graphs import TEST_CHECKPOINT
 from tests.in_comfyui.test_workflows import WORKFLOWS
+from video_ops import segments
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = bed.REPO / "renders" / "test-artifacts"
@@ -93,3 +96,50 @@ def test_every_walk_node_has_a_preview_plan(page, node_info):
     planned = page.evaluate(
         "async () => Object.keys((await import('/extensions/meander-latent-walks/walk_math.js')).WALKS).sort()")
     assert planned == walks
+
+
+def test_queue_every_window_renders_the_whole_long_walk(page, server, comfy):
+    """The saver's button queues one prompt per window; the real server renders them and stitches the video."""
+    ui = load(bed.REPO / "workflows" / "meander_long_walk.json")
+    dialogs: list[str] = []
+    page.once("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    result = page.evaluate(
+        """async ([ui, ckpt]) => {
+            await window.app.loadGraphData(structuredClone(ui), true, true, 'meander-long');
+            const nodes = window.app.graph._nodes;
+            const set = (type, values) => nodes.filter(n => n.type === type).forEach(n =>
+                Object.entries(values).forEach(([k, v]) => { n.widgets.find(w => w.name === k).value = v; }));
+            set('CheckpointLoaderSimple', {ckpt_name: ckpt});
+            set('MeanderSeedWalk', {frames: 6, frame_count: 3, width: 64, height: 64});
+            set('BasicScheduler', {steps: 1});
+            set('MeanderVideoSegment', {frames: 6, folder: 'meander/browser_long'});
+            const saver = nodes.find(n => n.type === 'MeanderVideoSegment');
+            const other = window.LiteGraph.createNode('MeanderNoiseLoop');
+            window.app.graph.add(other);  // a second walk with another window size: refused, nothing queued
+            const refused = await saver.meanderQueueEveryWindow();
+            window.app.graph.remove(other);
+            const queued = await saver.meanderQueueEveryWindow();
+            const walk = nodes.find(n => n.type === 'MeanderSeedWalk');
+            const prompt = await window.app.graphToPrompt();
+            return {
+              refused,
+              queued,
+              restored: [walk, saver].map(n => n.widgets.find(w => w.name === 'start_frame').value),
+              saved: prompt.workflow.nodes.find(n => n.type === 'MeanderVideoSegment').widgets_values,
+            };
+        }""",
+        [ui, TEST_CHECKPOINT],
+    )
+    assert result["queued"] == 2 and result["restored"] == [0, 0]
+    assert result["refused"] == 0 and "same frame_count" in dialogs[0]
+    assert result["saved"] == [24.0, "meander/browser_long", 0, 6, True]  # the button is not saved
+    folder = comfy.output_dir / "meander" / "browser_long"
+    deadline = time.monotonic() + 240
+    while not list(folder.glob("*.mp4")):
+        assert time.monotonic() < deadline, f"no stitched video in {folder}: {list(folder.rglob('*'))}"
+        time.sleep(0.5)
+    (video,) = folder.glob("*.mp4")
+    segments_saved = sorted(p.name for p in (folder / video.stem).glob("*.mp4"))
+    assert len(segments_saved) == 2
+    assert segments.frame_count(video) == 6
+    assert page.meander_errors == []

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from latent_ops import embedding, schedule, windows
+from video_ops import segments
 
 WALK_MATH = Path(__file__).resolve().parents[2] / "web" / "walk_math.js"
 NODE = shutil.which("node")
@@ -60,3 +61,11 @@ def test_js_keyframe_progress_follows_the_chain_times():
         expected = ((seg.double() + schedule.ease(t, "smoothstep")) / (3 if closed else 2)).tolist()
         js = run_js(f"m.keyframeProgress([0, 4, 8], {total}, {json.dumps(closed)}, 'smoothstep')")
         assert js == pytest.approx(expected, abs=1e-12), closed
+
+
+@pytest.mark.skipif(NODE is None, reason="node is not installed: the JS preview math is not checked")
+def test_js_window_plan_is_the_segmented_renderers():
+    cases = [(10, 4), (48, 24), (7, 7), (1, 5), (100, 1)]
+    js = run_js(f"{json.dumps(cases)}.map(([n, b]) => m.windowPlan(n, b))")
+    assert js == [[[w.start, w.stop] for w in segments.plan(n, b)] for n, b in cases]
+    assert run_js("[m.windowPlan(0, 4), m.windowPlan(5, 0)]") == [[], []]
