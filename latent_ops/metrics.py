@@ -82,6 +82,22 @@ def walk_metrics(x: Tensor) -> dict[str, object]:
     }
 
 
+def clip_scores(text: Tensor, images: Tensor) -> Tensor:
+    """CLIPScore of each frame against a prompt (001's definition): max(100 cos(z_text, z_k), 0).
+
+    `text` is the prompt's CLIP embedding (D,) or (1, D), `images` the frames' image embeddings
+    (N, D) from the same CLIP. The mean over the frames is 001's InterpScore. float64, shape (N,).
+    """
+    t = text.detach().reshape(-1).to(device="cpu", dtype=torch.float64)
+    z = _flat(images)
+    if z.shape[1] != t.numel():
+        raise ValueError(f"the image embeddings are {z.shape[1]} wide and the text embedding {t.numel()}: "
+                         "use a CLIP vision model and a text encoder of the same CLIP")
+    norms = z.norm(dim=1) * t.norm()
+    cos = torch.where(norms > 0, (z @ t) / norms.clamp_min(1e-300), torch.zeros_like(norms))
+    return (100.0 * cos).clamp_min(0.0)
+
+
 def pca_2d(walks: Sequence[Tensor]) -> list[Tensor]:
     """Project several walks (each (N_i, *S), same S) onto the first two principal axes of all frames.
 

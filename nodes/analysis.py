@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import comfy.utils
+import torch
 from torch import Tensor
 
 from ..latent_ops import metrics
@@ -13,6 +15,8 @@ from .validate import check_finite
 
 CATEGORY = "latent/meander/analysis"
 MAX_WALKS = 4
+CLIP_BATCH = 8
+"""Frames per CLIP vision call when scoring a walk."""
 
 
 def frames_of(images: Tensor | None, latent: dict | None, what: str) -> Tensor | None:
@@ -44,6 +48,33 @@ def std_series(label: str, x: Tensor) -> Series:
     return Series(label, [k / (n - 1) for k in range(n)], [float(v) for v in metrics.frame_std(x)])
 
 
+def score_inputs(clip_vision, clip, prompt: str) -> bool:
+    """Whether the InterpScore inputs ask for a score; a ValueError naming what is missing when only some are set."""
+    given = {"clip_vision": clip_vision is not None, "clip": clip is not None, "score_prompt": bool(prompt.strip())}
+    if not any(given.values()):
+        return False
+    missing = [name for name, ok in given.items() if not ok]
+    if missing:
+        raise ValueError(f"InterpScore needs clip_vision, clip and score_prompt together; {', '.join(missing)} "
+                         "missing: connect a CLIP vision loader and the text encoder of the same CLIP and type the "
+                         "prompt, or leave all three empty")
+    return True
+
+
+def frame_clip_scores(clip_vision, clip, prompt: str, images: Tensor) -> Tensor:
+    """CLIPScore of every frame against `prompt` (metrics.clip_scores), the frames encoded CLIP_BATCH at a time."""
+    _, pooled = clip.encode_from_tokens(clip.tokenize(prompt), return_pooled=True)
+    if pooled is None:
+        raise ValueError("clip gives no pooled text embedding: load a CLIP text encoder (e.g. clip_l with Load CLIP)")
+    chunks = range(0, images.shape[0], CLIP_BATCH)
+    bar = comfy.utils.ProgressBar(len(chunks))
+    embeds = []
+    for start in chunks:
+        embeds.append(clip_vision.encode_image(images[start:start + CLIP_BATCH])["image_embeds"].float().cpu())
+        bar.update(1)
+    return metrics.clip_scores(pooled.float().cpu(), torch.cat(embeds))
+
+
 class MeanderWalkMetrics(io.ComfyNode):
     """Per-frame std, step distances, their CV and the loop closure of a walk, as JSON and a chart."""
 
@@ -58,7 +89,9 @@ class MeanderWalkMetrics(io.ComfyNode):
             "of those distances (0 = the walk moves evenly) and the loop closure (the step from the last frame back "
             "to the first, relative to the mean step: about 1 for a seamless loop). Outputs the figures as JSON "
             "and a chart: step distance / mean step and std per frame, with an optional second walk overlaid "
-            "(e.g. before and after re-timing).",
+            "(e.g. before and after re-timing). With a CLIP vision model, its text encoder and a prompt it also "
+            "scores the decoded frames: each frame's CLIPScore max(100 cos(text, image), 0) and their mean, "
+            "InterpScore (the interpolation study's figure).",
             is_output_node=True,
             inputs=[
                 io.Image.Input("images", optional=True,
@@ -71,6 +104,16 @@ class MeanderWalkMetrics(io.ComfyNode):
                                "before re-timing). Optional."),
                 io.Latent.Input("compare_latent", optional=True,
                                 tooltip="A second walk's latents drawn in the chart too. Optional."),
+                io.ClipVision.Input("clip_vision", optional=True,
+                                    tooltip="For InterpScore (optional): a CLIP vision model from Load CLIP Vision, "
+                                    "e.g. CLIP ViT-L/14 for SD1.5. Needs decoded images."),
+                io.Clip.Input("clip", optional=True,
+                              tooltip="For InterpScore: the text encoder of the same CLIP, from Load CLIP (e.g. "
+                              "clip_l). SD1.5 checkpoints lack CLIP's text projection, so their CLIP output "
+                              "does not give meaningful scores."),
+                io.String.Input("score_prompt", default="", optional=True,
+                                tooltip="For InterpScore: the prompt each frame is scored against. Leave empty (with "
+                                "clip_vision and clip unconnected) to skip the score."),
             ],
             outputs=[
                 io.String.Output(display_name="metrics_json",
@@ -81,11 +124,16 @@ class MeanderWalkMetrics(io.ComfyNode):
                 io.Float.Output(display_name="step_cv",
                                 tooltip="Coefficient of variation of the frame-to-frame distances (std / mean): 0 is "
                                 "perfectly even motion."),
+                io.Float.Output(display_name="interp_score",
+                                tooltip="InterpScore: the mean CLIPScore (0-100) of the walk's frames against "
+                                "score_prompt; 0 when not scored."),
             ],
         )
 
     @classmethod
-    def execute(cls, images=None, latent=None, compare_images=None, compare_latent=None) -> io.NodeOutput:
+    def execute(cls, images=None, latent=None, compare_images=None, compare_latent=None, clip_vision=None,
+                clip=None, score_prompt: str = "") -> io.NodeOutput:
+        scored = score_inputs(clip_vision, clip, score_prompt)
         walk = frames_of(images, latent, "walk")
         if walk is None:
             raise ValueError("connect the walk's frames to images (decoded) or latent")
@@ -95,13 +143,24 @@ class MeanderWalkMetrics(io.ComfyNode):
             if x.shape[0] < 2:
                 raise ValueError(f"{name} has {x.shape[0]} frame: a walk needs at least 2 frames to measure")
         figures = {name: metrics.walk_metrics(x) for name, x in walks}
-        chart = line_chart([
+        panels = [
             ("step distance / mean step (1 = even)", [step_series(n, x) for n, x in walks]),
             ("std per frame", [std_series(n, x) for n, x in walks]),
-        ])
+        ]
+        if scored:
+            if latent is not None or compare_latent is not None:
+                raise ValueError("InterpScore scores decoded frames: connect images (and compare_images), not latents")
+            scores = {name: frame_clip_scores(clip_vision, clip, score_prompt, x) for name, x in walks}
+            for name, s in scores.items():
+                figures[name].update(clip_score=s.tolist(), interp_score=float(s.mean()))
+            panels.append((f"CLIPScore per frame: {score_prompt[:40]}", [
+                Series(n, [k / (len(s) - 1) for k in range(len(s))], s.tolist()) for n, s in scores.items()]))
+        chart = line_chart(panels)
         text = json.dumps(figures)
         cv = figures["walk"]["step_cv"]
-        return io.NodeOutput(text, chart, cv, ui={**ui.PreviewImage(chart, cls=cls).as_dict(), "text": [text]})
+        score = figures["walk"].get("interp_score", 0.0)
+        return io.NodeOutput(text, chart, cv, score,
+                             ui={**ui.PreviewImage(chart, cls=cls).as_dict(), "text": [text]})
 
 
 class MeanderTrajectoryPlot(io.ComfyNode):

@@ -10,6 +10,7 @@ images are abstract: the weights are random. Needs ComfyUI importable (scripts.b
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 import torch
@@ -90,6 +91,33 @@ def make_checkpoint(path: Path, seed: int = 0, full: bool = False) -> Path:
     for key, shape in _meta_shapes(FULL_UNET_CONFIG if full else UNET_CONFIG).items():
         value = _init(key, shape, generator)
         state[key] = value if key.endswith("position_ids") else value.to(torch.float16)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    save_file(state, str(tmp))
+    tmp.replace(path)
+    return path
+
+
+def make_clip_vision(path: Path, seed: int = 0) -> Path:
+    """Write a random-weight CLIP ViT-L/14 vision model (about 600 MB in fp16) unless it is there.
+
+    ComfyUI's CLIPVisionLoader detects ViT-L by its 24 layers and builds it from its fixed config;
+    its `image_embeds` are 768 wide, like CLIP-L's projected text embedding. Weights as above.
+    """
+    import comfy.clip_model
+    import comfy.clip_vision
+    import comfy.ops
+    from safetensors.torch import save_file
+
+    path = Path(path)
+    if path.exists():
+        return path
+    config = json.loads((Path(comfy.clip_vision.__file__).parent / "clip_vision_config_vitl.json").read_text())
+    with torch.device("meta"):
+        model = comfy.clip_model.CLIPVisionModelProjection(config, torch.float16, "meta",
+                                                           comfy.ops.disable_weight_init)
+    generator = torch.Generator().manual_seed(seed)
+    state = {key: _init(key, t.shape, generator).to(torch.float16) for key, t in model.state_dict().items()}
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     save_file(state, str(tmp))

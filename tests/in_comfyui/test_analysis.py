@@ -7,7 +7,9 @@ import pytest
 import torch
 
 from latent_ops import audio, interpolate, metrics, noise, retime, schedule
-from scripts.bed import GraphError
+from scripts.bed import REPO, GraphError
+from scripts.make_checkpoint import make_clip_vision
+from tests.in_comfyui.graphs import TEST_CHECKPOINT
 
 
 def result_of(out):
@@ -36,11 +38,12 @@ def test_metrics_node_reports_the_figures_and_draws_both_walks(comfy):
     node = comfy.node_class("MeanderWalkMetrics")
     slerp, lerp = walk_latent(), walk_latent(method="lerp")
     before = slerp["samples"].clone()
-    text, chart, cv = result_of(node.execute(latent=slerp, compare_latent=lerp))
+    text, chart, cv, score = result_of(node.execute(latent=slerp, compare_latent=lerp))
     figures = json.loads(text)
     assert figures["walk"] == json.loads(json.dumps(metrics.walk_metrics(slerp["samples"])))
     assert figures["compare"]["frame_std"][3] < 0.8 * figures["compare"]["frame_std"][0]
     assert cv == figures["walk"]["step_cv"] and cv < 0.05
+    assert score == 0.0 and "interp_score" not in figures["walk"]  # not scored without CLIP
     assert chart.shape[0] == 1 and chart.shape[-1] == 3 and chart.dtype == torch.float32
     assert torch.equal(slerp["samples"], before)
 
@@ -48,8 +51,8 @@ def test_metrics_node_reports_the_figures_and_draws_both_walks(comfy):
 def test_metrics_chart_has_one_colour_per_walk(comfy):
     plot = plot_module(comfy, "MeanderWalkMetrics")
     node = comfy.node_class("MeanderWalkMetrics")
-    _, alone, _ = result_of(node.execute(latent=walk_latent()))
-    _, both, _ = result_of(node.execute(latent=walk_latent(), compare_latent=walk_latent(method="lerp")))
+    _, alone, _, _ = result_of(node.execute(latent=walk_latent()))
+    _, both, _, _ = result_of(node.execute(latent=walk_latent(), compare_latent=walk_latent(method="lerp")))
     assert colour(alone, plot.PALETTE[0]) > 50 and colour(alone, plot.PALETTE[1]) == 0
     assert colour(both, plot.PALETTE[1]) > 50
 
@@ -78,6 +81,40 @@ def test_metrics_in_a_real_graph_measure_image_distance(comfy):
     assert figures["frame_std"] == pytest.approx([0.0, (2 / 9) ** 0.5])
     assert figures["loop_seam_ratio"] == pytest.approx(1.0)
     assert len(ui["images"]) == 1
+
+
+def test_interp_score_through_comfyuis_clip_loaders(comfy):
+    """CLIPVisionLoader (a random ViT-L/14) and the checkpoint's CLIP-L score each decoded frame as
+    max(100 cos, 0) against the prompt; their mean is the interp_score output."""
+    from comfy.clip_vision import load as load_clip_vision
+
+    import nodes
+
+    vision = REPO / ".cache" / "meander-test-clip-vision-vitl.safetensors"
+    make_clip_vision(vision)
+    link = comfy.base / "models" / "clip_vision" / vision.name
+    link.parent.mkdir(parents=True, exist_ok=True)
+    if not link.exists():
+        link.symlink_to(vision)
+    graph = {
+        "1": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": TEST_CHECKPOINT}},
+        "2": {"class_type": "CLIPVisionLoader", "inputs": {"clip_name": vision.name}},
+        "3": {"class_type": "EmptyImage", "inputs": {"width": 32, "height": 32, "batch_size": 1, "color": 0x204080}},
+        "4": {"class_type": "EmptyImage", "inputs": {"width": 32, "height": 32, "batch_size": 1, "color": 0xE0C020}},
+        "5": {"class_type": "ImageBatch", "inputs": {"image1": ["3", 0], "image2": ["4", 0]}},
+        "6": {"class_type": "MeanderWalkMetrics", "inputs": {
+            "images": ["5", 0], "clip_vision": ["2", 0], "clip": ["1", 1], "score_prompt": "a blue and yellow card"}},
+    }
+    figures = json.loads(comfy.run(graph).outputs["6"]["text"][0])["walk"]
+    clip = nodes.CheckpointLoaderSimple().load_checkpoint(TEST_CHECKPOINT)[1]
+    with torch.inference_mode():
+        _, text = clip.encode_from_tokens(clip.tokenize("a blue and yellow card"), return_pooled=True)
+        images = torch.cat([nodes.EmptyImage().generate(32, 32, 1, c)[0] for c in (0x204080, 0xE0C020)])
+        embeds = load_clip_vision(str(vision)).encode_image(images)["image_embeds"]
+    expected = metrics.clip_scores(text.float(), embeds.float())
+    assert figures["clip_score"] == pytest.approx(expected.tolist(), abs=1e-3)
+    assert figures["interp_score"] == pytest.approx(float(expected.mean()), abs=1e-3)
+    assert all(0.0 <= s <= 100.0 for s in figures["clip_score"])
 
 
 def test_trajectory_plot_draws_every_walk_and_refuses_other_shapes(comfy):

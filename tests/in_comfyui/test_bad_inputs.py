@@ -7,6 +7,7 @@ NaN or inf frames. Rows build their tensors lazily, so the table costs nothing t
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 import zlib
@@ -39,6 +40,21 @@ class FakeClip:
         g = torch.Generator().manual_seed(zlib.crc32(prompt.encode()))
         return [[torch.randn(1, self.tokens, self.width, generator=g),
                  {"pooled_output": torch.randn(1, self.width, generator=g)}]]
+
+
+class FakeScorer(FakeClip):
+    """FakeClip with encode_from_tokens, and a CLIP vision stand-in whose image embeddings are `vision` wide."""
+
+    def __init__(self, vision: int = 768):
+        super().__init__()
+        self.vision = vision
+
+    def encode_from_tokens(self, prompt: str, return_pooled: bool = False):
+        cond, extra = self.encode_from_tokens_scheduled(prompt)[0]
+        return cond, extra["pooled_output"]
+
+    def encode_image(self, images: torch.Tensor) -> dict:
+        return {"image_embeds": images.reshape(images.shape[0], -1)[:, :1].expand(-1, self.vision) + 1.0}
 
 
 def cond(tokens=77, width=768, pooled: int | None = 768, fill=None, seed=0, dtype=torch.float32):
@@ -215,6 +231,18 @@ def circle_of_zero_stays_zero(out, node):
     assert walked.shape == (4, 77, 768) and bool((walked == 0).all())
 
 
+def scores_are_clip_scores(out, node):
+    """Every frame's score is max(100 cos, 0) against the prompt's pooled embedding; the mean is InterpScore."""
+    figures = json.loads(out[0])["walk"]
+    scorer = FakeScorer()
+    _, text = scorer.encode_from_tokens("a cat", return_pooled=True)
+    image = torch.ones(768, dtype=torch.float64)  # FakeScorer's embeddings all point along (1, ..., 1)
+    cos = float(text.double().reshape(-1) @ image / (text.double().norm() * image.norm()))
+    assert figures["clip_score"] == pytest.approx([max(100 * cos, 0.0)] * 3)
+    assert out[3] == pytest.approx(figures["interp_score"]) and figures["interp_score"] == pytest.approx(
+        max(100 * cos, 0.0))
+
+
 def pan_frames(shape, dtype=torch.float32, first=None, last=None):
     def check(out, node):
         frames = out[0]["samples"]
@@ -237,8 +265,8 @@ def zeros_pan_to_zeros(out, node):
 
 
 def metrics_of_a_still_walk(out, node):
-    text, chart, cv = out
-    assert cv == 0.0 and '"step_mean": 0.0' in text and finite(chart)
+    text, chart, cv, score = out
+    assert cv == 0.0 and score == 0.0 and '"step_mean": 0.0' in text and finite(chart)
 
 
 def silent_audio_paces_linearly(out, node):
@@ -463,6 +491,20 @@ CATALOGUE = [
      r"^walk images holds 576 NaN or infinite values"),
     ("metrics, a still walk", "MeanderWalkMetrics", lambda: {"images": torch.zeros(3, 8, 8, 3)},
      metrics_of_a_still_walk),
+    ("metrics, InterpScore without its text encoder", "MeanderWalkMetrics",
+     lambda: {"images": torch.rand(3, 8, 8, 3), "clip_vision": FakeScorer(), "score_prompt": "a cat"},
+     r"^InterpScore needs clip_vision, clip and score_prompt together; clip missing"),
+    ("metrics, InterpScore of latents", "MeanderWalkMetrics",
+     lambda: {"latent": latent(3, 4, 8, 8), "clip_vision": FakeScorer(), "clip": FakeScorer(), "score_prompt": "a"},
+     r"^InterpScore scores decoded frames: connect images \(and compare_images\), not latents$"),
+    ("metrics, InterpScore with CLIPs of two sizes", "MeanderWalkMetrics",
+     lambda: {"images": torch.rand(3, 8, 8, 3), "clip_vision": FakeScorer(1024), "clip": FakeScorer(),
+              "score_prompt": "a cat"},
+     r"^the image embeddings are 1024 wide and the text embedding 768: use a CLIP vision model and a text encoder "
+     r"of the same CLIP$"),
+    ("metrics, InterpScore of frames the same way as the prompt", "MeanderWalkMetrics",
+     lambda: {"images": torch.rand(3, 8, 8, 3), "clip_vision": FakeScorer(), "clip": FakeScorer(),
+              "score_prompt": "a cat"}, scores_are_clip_scores),
     ("trajectory, NaN latents", "MeanderTrajectoryPlot",
      lambda: {"walk_1": latent(3, 4, 8, 8, fill=NAN), "labels": ""}, r"^walk_1 latent holds 768 NaN or infinite"),
     ("trajectory, walks of different sizes", "MeanderTrajectoryPlot",

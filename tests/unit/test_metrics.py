@@ -99,3 +99,12 @@ def test_pca_of_slerp_is_an_arc_and_of_lerp_a_line():
 def test_pca_refuses_walks_of_different_shapes():
     with pytest.raises(ValueError, match="same frame shape"):
         metrics.pca_2d([torch.zeros(3, 4), torch.zeros(3, 5)])
+
+
+def test_clip_scores_are_001s_clipscore():
+    """max(100 cos, 0): parallel 100, at 60 degrees 50, orthogonal or opposite 0, scale-free."""
+    text = torch.tensor([1.0, 0.0])
+    images = torch.tensor([[3.0, 0.0], [0.5, 0.5 * math.sqrt(3)], [0.0, 2.0], [-1.0, 0.0], [0.0, 0.0]])
+    assert metrics.clip_scores(text[None], images).tolist() == pytest.approx([100.0, 50.0, 0.0, 0.0, 0.0])
+    with pytest.raises(ValueError, match="image embeddings are 3 wide and the text embedding 2"):
+        metrics.clip_scores(text, torch.ones(2, 3))
