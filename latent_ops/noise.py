@@ -111,6 +111,17 @@ def seed_walk(
     return chain_walk([seed_a, seed_b], frame_shape, frames - 1, method, easing, False, start_frame, frame_count)
 
 
+def timed_walk(seed_a: int, seed_b: int, frame_shape: Sequence[int], times: Tensor, method: str = "slerp") -> Tensor:
+    """The walk from seed_a's noise to seed_b's at the given walk times: frame k = interp(a, b, t_k).
+
+    What seed_walk does with eased frame times, for any times (a time warp's, say): t = 0 is
+    seed_a's noise and t = 1 seed_b's, bit for bit. Shape (len(times), *frame_shape).
+    """
+    a = seed_noise(seed_a, frame_shape).unsqueeze(0)
+    b = seed_noise(seed_b, frame_shape).unsqueeze(0)
+    return interpolate.interpolate(a, b, times, method)
+
+
 def _orthogonal(v: Tensor, basis: Sequence[Tensor], norm: Tensor, what: str) -> Tensor:
     """v minus its projections on the orthogonal `basis` vectors, rescaled to `norm` (float64, flat)."""
     for u in basis:

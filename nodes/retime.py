@@ -102,8 +102,6 @@ class MeanderTimedSeedWalk(io.ComfyNode):
         check_noise_walk_memory(len(times), width, height, "frames" if frame_count == 0 else "frame_count")
 
         def walk(frame_shape: tuple[int, ...]):
-            a = noise.seed_noise(seed_a, frame_shape).unsqueeze(0)
-            b = noise.seed_noise(seed_b, frame_shape).unsqueeze(0)
-            return interpolate.interpolate(a, b, times, method)
+            return noise.timed_walk(seed_a, seed_b, frame_shape, times, method)
 
         return io.NodeOutput(WalkNoise(seed_a, len(times), walk), empty_latent(len(times), width, height))

@@ -18,7 +18,7 @@ import torch
 from PIL import Image, ImageDraw, ImageFont
 from torch import Tensor
 
-from latent_ops import audio, embedding, interpolate, metrics, noise, retime, windows
+from latent_ops import audio, embedding, metrics, noise, retime, windows
 
 SIZE = 512
 BACKGROUND = (22, 24, 30)
@@ -157,17 +157,11 @@ def _seed_walk(frames: int = 13, method: str = "slerp", easing: str = "linear") 
     return noise.seed_walk(1, 2, LATENT, frames, method, easing)
 
 
-def _walk_at(t: Tensor) -> Tensor:
-    """The slerp from seed 1's noise to seed 2's at the walk times t."""
-    return interpolate.interpolate(noise.seed_noise(1, LATENT)[None], noise.seed_noise(2, LATENT)[None],
-                                   t.float(), "slerp")
-
-
 def _paced_by_beats() -> Tensor:
     """16 frames of the seed walk paced by a 120 bpm click track at 8 fps: the walk jumps on each beat."""
     clicks = audio.click_track(120.0, 2.0, sample_rate=8000)
     speed = audio.frame_speeds(clicks, 8000, 8.0, 16, floor=0.05)
-    return _walk_at(retime.paced_warp(speed).frame_times(16))
+    return noise.timed_walk(1, 2, LATENT, retime.paced_warp(speed).frame_times(16))
 
 
 def _windows_of(frames: int, size: int) -> list[tuple[int, int, int]]:

@@ -94,7 +94,7 @@ function windowProblem(saver, walks, total, batch) {
  * saved and stitches once all are there.
  */
 async function queueEveryWindow(saver, button) {
-  const walks = (saver.graph?._nodes ?? []).filter((n) => widget(n, "start_frame") && widget(n, "frame_count") && n !== saver);
+  const walks = (saver.graph?._nodes ?? []).filter((n) => widget(n, "start_frame") && widget(n, "frame_count"));
   const total = widget(saver, "frames").value;
   const batch = walks.length ? widget(walks[0], "frame_count").value : 0;
   const problem = windowProblem(saver, walks, total, batch);

@@ -230,3 +230,11 @@ def test_loop_refuses_bad_parameters(kwargs, message):
     args = dict(seed_x=1, seed_y=2, frame_shape=(4, 8, 8), frames=8, radius=1.0, centre_seed=3) | kwargs
     with pytest.raises(ValueError, match=message):
         noise.circular_loop(**args)
+
+
+def test_timed_walk_at_linear_times_is_the_seed_walk():
+    times = schedule.frame_times(7).double()
+    walk = noise.timed_walk(3, 4, (4, 6, 5), times, "slerp")
+    assert torch.equal(walk, noise.seed_walk(3, 4, (4, 6, 5), 7, "slerp"))
+    ends = noise.timed_walk(3, 4, (4, 6, 5), torch.tensor([0.0, 1.0], dtype=torch.float64), "nlerp")
+    assert torch.equal(ends[0], noise.seed_noise(3, (4, 6, 5))) and torch.equal(ends[1], noise.seed_noise(4, (4, 6, 5)))
