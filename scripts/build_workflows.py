@@ -429,7 +429,10 @@ def walk_metrics(node_info: NodeInfo) -> dict:
         "at 1 is even motion) and the std of each frame, and outputs the figures as JSON (`step_cv` 0 = even). "
         "**Walk Trajectory Plot** draws both walks' sampled latents on their two principal axes.\n\n"
         "**Change:** the checkpoint (1), the prompts (2), the seeds, `frames` and `method` of each walk (3). "
-        "Connect latents instead of images to measure in latent space.",
+        "Connect latents instead of images to measure in latent space.\n\n"
+        "**InterpScore** (the study's CLIP score of each frame against a prompt): add Load CLIP Vision "
+        "(CLIP ViT-L/14) and Load CLIP (clip_l), connect them to `clip_vision` and `clip` of Walk Metrics "
+        "and type `score_prompt`.",
         (440, 920), (360, 300))
     return g.to_json()
 
