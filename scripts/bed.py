@@ -12,6 +12,7 @@ import asyncio
 import os
 import sys
 import uuid
+from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,12 @@ def comfy_dir() -> Path:
     if not (path / "main.py").is_file():
         raise FileNotFoundError(f"no ComfyUI at {path}: run scripts/setup.sh (or set COMFYUI_DIR)")
     return path
+
+
+def host_version() -> str:
+    """The ComfyUI version of the tree (its comfyui_version.py), e.g. '0.3.75'."""
+    text = (comfy_dir() / "comfyui_version.py").read_text()
+    return text.split("__version__", 1)[1].split("=", 1)[1].split()[0].strip("\"'")
 
 
 def import_comfy_path() -> Path:
@@ -90,7 +97,7 @@ class Bed:
         self._execution = execution
         self._server = _Server()
         cache_type = execution.CacheType.CLASSIC if cache else execution.CacheType.NONE
-        self._executor = execution.PromptExecutor(self._server, cache_type=cache_type, cache_args={"lru": 0, "ram": 0})
+        self._executor = execution.PromptExecutor(self._server, cache_type=cache_type, cache_args=executor_cache_args())
 
     @property
     def output_dir(self) -> Path:
@@ -119,6 +126,18 @@ class Bed:
             detail = errors[0].get("exception_message", errors[0]) if errors else self._executor.status_messages
             raise GraphError(str(detail).strip())
         return RunResult(dict(self._executor.history_result["outputs"]), list(self._server.events))
+
+
+def executor_cache_args() -> defaultdict[str, float]:
+    """PromptExecutor's cache_args as the host's main.py fills them from its command line.
+
+    The LRU size comes from `--cache-lru`; the RAM headrooms (GB) matter only to the RAM-pressure
+    cache, which the bed never picks, so every other key the host reads (`ram` in 0.3.75, also
+    `ram_inactive` in newer hosts, and any key a later host adds) is 0.
+    """
+    from comfy.cli_args import args
+
+    return defaultdict(float, {"lru": args.cache_lru})
 
 
 _BED: Bed | None = None

@@ -1,8 +1,10 @@
 """Writes the bundled UI-format workflows in workflows/ from their definitions below, with their thumbnails.
 
-Run `.venv/bin/python -m scripts.build_workflows` after changing a node's inputs; the tests fail
-while a committed workflow differs from what this builds. Each NAME.json gets NAME.jpg, the
-picture ComfyUI's template browser shows for it (scripts/thumbnails.py).
+Run `make workflows` after changing a node's inputs; the tests fail while a committed workflow
+differs from what this builds. Each NAME.json gets NAME.jpg, the picture ComfyUI's template
+browser shows for it (scripts/thumbnails.py). The workflows are built on the oldest ComfyUI the
+pack supports (BUILT_ON): a newer frontend reads an older workflow's widgets in order and fills
+the widgets its host added, while an older frontend cannot read a newer host's dynamic widgets.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from scripts.thumbnails import render as render_thumbnail
 from scripts.workflow import NodeInfo, UIGraph, dump, node_info_of
 
 WORKFLOWS = bed.REPO / "workflows"
+BUILT_ON = "0.3.75"
+"""The ComfyUI version the committed workflows are built on (pyproject's requires-comfyui floor)."""
 THUMBNAIL_QUALITY = 88
 USER_CHECKPOINT = "v1-5-pruned-emaonly.safetensors"
 NEGATIVE = "blurry, low quality, watermark, text"
@@ -583,6 +587,9 @@ def build_all(node_info: NodeInfo) -> dict[str, str]:
 
 
 def main() -> None:
+    if bed.host_version() != BUILT_ON:
+        raise SystemExit(f"build the bundled workflows on ComfyUI {BUILT_ON} (`make workflows` without COMFYUI_DIR), "
+                         f"not {bed.host_version()}: older frontends cannot read a newer host's widgets")
     comfy = bed.boot(Path(tempfile.mkdtemp(prefix="meander-build-")))
     import nodes
 

@@ -13,7 +13,7 @@ in the frontend; groups are layout and do not reach the API format.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,8 +23,12 @@ NodeInfo = Callable[[str], dict]
 
 FRONTEND_ONLY = {"Note", "MarkdownNote", "Reroute", "PrimitiveNode"}
 WIDGET_TYPES = {"INT", "FLOAT", "STRING", "BOOLEAN", "COMBO"}
+DYNAMIC_COMBO = "COMFY_DYNAMICCOMBO_V3"
+"""A combo whose chosen option brings widgets of its own (newer ComfyUI: SaveVideo's format and codec)."""
 WALK_PREVIEW_HEIGHT = 100
 """Height the editor extension (web/meander.js) adds under a walk node for its preview."""
+NO_VALUE = object()
+"""read_widgets' value of a widget missing from widgets_values that has no default either."""
 MODE_MUTED = 2
 MODE_BYPASS = 4
 
@@ -49,29 +53,90 @@ def node_info_of(node_classes: Mapping[str, type]) -> NodeInfo:
 
 def input_specs(info: dict) -> list[tuple[str, Any, dict]]:
     """(name, type, options) of every required then optional input, in definition order."""
-    out = []
+    return [(name, kind, options) for name, kind, options, _ in _specs(info["input"], info.get("input_order"))]
+
+
+def _specs(inputs: dict, order: dict | None) -> Iterator[tuple[str, Any, dict, bool]]:
+    """(name, type, options, optional) of the required then optional inputs of one input dict."""
     for section in ("required", "optional"):
-        specs = info["input"].get(section, {})
-        for name in info.get("input_order", {}).get(section, list(specs)):
+        specs = inputs.get(section, {})
+        for name in (order or {}).get(section, list(specs)):
             spec = specs[name]
-            out.append((name, spec[0], spec[1] if len(spec) > 1 else {}))
-    return out
+            yield name, spec[0], spec[1] if len(spec) > 1 else {}, section == "optional"
 
 
 def is_widget(kind: Any, options: dict) -> bool:
-    """A widget input: a combo (list of options) or a primitive type not forced to a socket."""
+    """A widget input: a combo (list of options), a dynamic combo, or a primitive type not forced to a socket."""
     if options.get("forceInput"):
         return False
-    return isinstance(kind, list) or kind in WIDGET_TYPES
+    return isinstance(kind, list) or kind in WIDGET_TYPES or kind == DYNAMIC_COMBO
 
 
-def widget_names(info: dict) -> list[tuple[str, bool]]:
-    """(name, has a control_after_generate value) of the widgets, in widgets_values order."""
-    return [
-        (name, bool(options.get("control_after_generate")))
-        for name, kind, options in input_specs(info)
-        if is_widget(kind, options)
-    ]
+@dataclass(frozen=True)
+class Widget:
+    """One widget as the frontend lays it out: `name` is its API key, dotted under a dynamic combo
+    (SaveVideo's `format.codec`), `optional` is true when it or a dynamic combo above it is optional."""
+
+    name: str
+    kind: Any
+    options: dict
+    optional: bool
+
+    @property
+    def control(self) -> bool:
+        """Whether widgets_values holds a control_after_generate mode after this widget's value."""
+        return bool(self.options.get("control_after_generate"))
+
+    @property
+    def choices(self) -> list | None:
+        """The values a combo allows (a dynamic combo's option keys), or None."""
+        if self.kind == DYNAMIC_COMBO:
+            return [option["key"] for option in self.options["options"]]
+        return self.kind if isinstance(self.kind, list) else self.options.get("options")
+
+    @property
+    def has_default(self) -> bool:
+        return "default" in self.options or bool(self.choices)
+
+    @property
+    def default(self) -> Any:
+        """The value a fresh node shows: the declared default, else the first choice."""
+        return self.options["default"] if "default" in self.options else self.choices[0]
+
+
+def read_widgets(info: dict, values: Iterable[Any] | Mapping[str, Any] = ()) -> list[tuple[Widget, Any]]:
+    """(widget, value) of a node's widgets in widgets_values order, as the frontend reads them.
+
+    Values are taken in order (a widget with control_after_generate takes one more, its mode); a
+    widget beyond the end of `values` takes its default, as a fresh widget does, or NO_VALUE where it
+    has none (a checkpoint list with no checkpoint). A dynamic combo is
+    followed by the widgets of its chosen option, named `combo.input`, so which widgets a node has
+    depends on its values. A dict of values (name -> value) is read by name instead.
+    """
+    by_name = values if isinstance(values, Mapping) else None
+    stream = iter(() if by_name is not None else values)
+    missing = object()
+    out: list[tuple[Widget, Any]] = []
+
+    def walk(inputs: dict, order: dict | None, prefix: str, optional: bool) -> None:
+        for name, kind, options, is_optional in _specs(inputs, order):
+            if not is_widget(kind, options):
+                continue
+            widget = Widget(prefix + name, kind, options, optional or is_optional)
+            value = by_name.get(widget.name, missing) if by_name is not None else next(stream, missing)
+            if widget.control and by_name is None:
+                next(stream, None)
+            if value is missing:
+                value = widget.default if widget.has_default else NO_VALUE
+            out.append((widget, value))
+            if kind == DYNAMIC_COMBO:
+                chosen = next((o for o in options["options"] if o["key"] == value), None)
+                if chosen is None:
+                    raise ValueError(f"{widget.name} is {value!r}, not one of {widget.choices}")
+                walk(chosen["inputs"], None, widget.name + ".", widget.optional)
+
+    walk(info["input"], info.get("input_order"), "", False)
+    return out
 
 
 def _links(ui: dict) -> dict[int, tuple[int, int, int, int, str]]:
@@ -113,16 +178,8 @@ def ui_to_api(ui: dict, node_info: NodeInfo) -> dict[str, dict]:
         if node.get("mode") == MODE_BYPASS:
             raise ValueError(f"node {node_id} ({node['type']}) is bypassed: un-bypass or remove it")
         info = node_info(node["type"])
-        values = node.get("widgets_values", [])
-        inputs: dict[str, Any] = {}
-        if isinstance(values, dict):
-            inputs.update({name: values[name] for name, _ in widget_names(info) if name in values})
-        else:
-            position = 0
-            for name, has_control in widget_names(info):
-                if position < len(values):
-                    inputs[name] = values[position]
-                position += 2 if has_control else 1
+        inputs = {widget.name: value for widget, value in read_widgets(info, node.get("widgets_values") or [])
+                  if value is not NO_VALUE}
         for socket in node.get("inputs", []):
             if socket.get("link") is not None:
                 inputs[socket["name"]] = source(socket["link"])
@@ -131,6 +188,35 @@ def ui_to_api(ui: dict, node_info: NodeInfo) -> dict[str, dict]:
             entry["_meta"] = {"title": node["title"]}
         prompt[str(node_id)] = entry
     return prompt
+
+
+def _new_widgets(node_type: str, info: dict, given: dict[str, Any]) -> list[tuple[Widget, Any]]:
+    """(widget, value) of a new node: `given` by name, defaults for the rest.
+
+    A widget under a dynamic combo may be given by its last name part (`codec` for SaveVideo's
+    `format.codec`), so one builder call reads the same on a host where it is a plain combo; hidden
+    widgets (kept by the host for old API prompts) always take their default.
+    """
+    resolved: dict[str, Any] = {}
+    used: set[str] = set()
+    grew = True
+    while grew:  # a chosen dynamic-combo option brings widgets that may be given too
+        grew = False
+        for widget, _ in read_widgets(info, resolved):
+            if widget.name in resolved or widget.options.get("hidden"):
+                continue
+            key = next((k for k in (widget.name, widget.name.rsplit(".", 1)[-1]) if k in given and k not in used), None)
+            if key is not None:
+                resolved[widget.name] = given[key]
+                used.add(key)
+                grew = True
+    if set(given) - used:
+        raise ValueError(f"{node_type} has no widgets {sorted(set(given) - used)}")
+    chosen = read_widgets(info, resolved)
+    for widget, value in chosen:
+        if value is NO_VALUE:
+            raise ValueError(f"{node_type}.{widget.name} has no default: give its value")
+    return chosen
 
 
 @dataclass
@@ -160,30 +246,21 @@ class UIGraph:
     ) -> _Node:
         """Add a node; widgets not given take their defaults, `links` maps an input to (node, slot)."""
         info = self.node_info(node_type)
-        widgets = dict(widgets or {})
         links = dict(links or {})
         node_id = len(self.nodes) + 1
+        chosen = _new_widgets(node_type, info, dict(widgets or {}))
         values: list[Any] = []
         sockets: list[dict] = []
         for name, kind, options in input_specs(info):
-            type_name = "COMBO" if isinstance(kind, list) else kind
-            if is_widget(kind, options):
-                if name in widgets:
-                    value = widgets.pop(name)
-                elif "default" in options:
-                    value = options["default"]
-                elif isinstance(kind, list) or "options" in options:
-                    value = (kind if isinstance(kind, list) else options["options"])[0]
-                else:
-                    raise ValueError(f"{node_type}.{name} has no default: give its value")
-                values.append(value)
-                if options.get("control_after_generate"):
-                    values.append("fixed")
-                sockets.append({"name": name, "type": type_name, "widget": {"name": name}, "link": None})
-            else:
-                sockets.append({"name": name, "type": type_name, "link": None})
-        if widgets:
-            raise ValueError(f"{node_type} has no widgets {sorted(widgets)}")
+            if not is_widget(kind, options):
+                sockets.append({"name": name, "type": kind, "link": None})
+                continue
+            for widget, value in chosen:
+                if widget.name == name or widget.name.startswith(name + "."):
+                    values += [value, "fixed"] if widget.control else [value]
+                    combo = isinstance(widget.kind, list) or widget.kind == DYNAMIC_COMBO
+                    sockets.append({"name": widget.name, "type": "COMBO" if combo else widget.kind,
+                                    "widget": {"name": widget.name}, "link": None})
         for name, (src, slot) in links.items():
             socket = next((s for s in sockets if s["name"] == name), None)
             if socket is None:
@@ -202,7 +279,7 @@ class UIGraph:
         n_widgets = sum(1 for s in sockets if "widget" in s)
         widgets_seen = {s["name"] for s in sockets if "widget" in s}
         n_slots = max(len(outputs), len(sockets) - n_widgets)
-        multiline = sum(1 for name, _, o in input_specs(info) if o.get("multiline"))
+        multiline = sum(1 for widget, _ in chosen if widget.options.get("multiline"))
         preview = WALK_PREVIEW_HEIGHT if "frame_count" in widgets_seen else 0
         height = 46 + 22 * n_slots + 26 * n_widgets + 90 * multiline + preview
         node = {

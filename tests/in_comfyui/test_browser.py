@@ -1,8 +1,8 @@
 """The bundled workflows in the real frontend, in headless Chromium (Debian's, never a download).
 
 Each workflow loads with no missing node; the frontend's own graphToPrompt gives exactly the API
-graph our converter makes; the saved workflow keeps its widget values (the preview widget is not
-saved); every walk node (one with a start_frame / frame_count window) shows the extension's preview.
+graph our converter makes; the saved workflow keeps its widget values as the host reads them (the
+preview widget is not saved); every walk node (one with a start_frame / frame_count window) shows the extension's preview.
 A screenshot per workflow is kept in renders/test-artifacts/.
 """
 
@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from scripts import bed
-from scripts.workflow import FRONTEND_ONLY, load, ui_to_api
+from scripts.workflow import FRONTEND_ONLY, load, read_widgets, ui_to_api
 from tests.in_comfyui.graphs import TEST_CHECKPOINT
 from tests.in_comfyui.test_workflows import WORKFLOWS
 from video_ops import segments
@@ -43,6 +43,14 @@ def page(server):
         browser.close()
 
 
+def widgets_read(node: dict, values: list | None, node_info) -> dict | list:
+    """A node's widget values by name as its host reads them (a newer frontend may store more values,
+    for widgets its host added, and ints for whole floats); a frontend-only node's values as stored."""
+    if node["type"] in FRONTEND_ONLY:
+        return values or []
+    return {widget.name: value for widget, value in read_widgets(node_info(node["type"]), values or [])}
+
+
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.stem)
 def test_workflow_loads_in_the_frontend_with_no_missing_node(page, path: Path, node_info):
     ui = load(path)
@@ -64,7 +72,9 @@ def test_workflow_loads_in_the_frontend_with_no_missing_node(page, path: Path, n
     )
     assert state["missing"] == []
     assert state["previews"] and all(state["previews"])
-    assert state["saved"] == {str(n["id"]): n.get("widgets_values", []) for n in ui["nodes"]}
+    nodes = {str(n["id"]): n for n in ui["nodes"]}
+    assert {k: widgets_read(nodes[k], v, node_info) for k, v in state["saved"].items()} == {
+        k: widgets_read(n, n.get("widgets_values"), node_info) for k, n in nodes.items()}
     ours = ui_to_api(ui, node_info)
     theirs = {k: {"class_type": v["class_type"], "inputs": v["inputs"]} for k, v in state["api"].items()}
     assert theirs == {k: {"class_type": v["class_type"], "inputs": v["inputs"]} for k, v in ours.items()}
