@@ -9,7 +9,7 @@ import torch
 from torch import Tensor
 
 from ..latent_ops import metrics
-from .comfy import io, ui
+from .comfy import io, schema, ui
 from .plot import Series, line_chart, path_chart
 from .validate import check_finite
 
@@ -80,8 +80,9 @@ class MeanderWalkMetrics(io.ComfyNode):
 
     @classmethod
     def define_schema(cls) -> io.Schema:
-        return io.Schema(
+        return schema(
             node_id="MeanderWalkMetrics",
+            search_aliases=["latent walk", "smoothness", "metrics"],
             display_name="Walk Metrics (Meander)",
             category=CATEGORY,
             description="Measures a rendered walk (decoded images or latents): the standard deviation of each "
@@ -168,8 +169,9 @@ class MeanderTrajectoryPlot(io.ComfyNode):
 
     @classmethod
     def define_schema(cls) -> io.Schema:
-        return io.Schema(
+        return schema(
             node_id="MeanderTrajectoryPlot",
+            search_aliases=["latent walk", "trajectory", "plot"],
             display_name="Walk Trajectory Plot (Meander)",
             category=CATEGORY,
             description="Draws the path of up to four walks through latent space, projected on the two principal "

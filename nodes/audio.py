@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..latent_ops import audio as audio_ops
 from ..latent_ops import retime
-from .comfy import io
+from .comfy import io, schema
 from .retime import warp_output
 from .validate import check_finite
 
@@ -14,8 +14,9 @@ class MeanderAudioPacing(io.ComfyNode):
 
     @classmethod
     def define_schema(cls) -> io.Schema:
-        return io.Schema(
+        return schema(
             node_id="MeanderAudioPacing",
+            search_aliases=["latent walk", "music", "audio reactive"],
             display_name="Audio Pacing (Meander)",
             category="latent/meander/timing",
             description="Makes a walk move with the music: for each video frame it measures the audio's onsets "
@@ -66,8 +67,9 @@ class MeanderClickTrack(io.ComfyNode):
 
     @classmethod
     def define_schema(cls) -> io.Schema:
-        return io.Schema(
+        return schema(
             node_id="MeanderClickTrack",
+            search_aliases=["metronome", "click track"],
             display_name="Click Track (Meander)",
             category="latent/meander/timing",
             description="A metronome: a short 1 kHz click on every beat at the given tempo. Use it to try audio-paced "

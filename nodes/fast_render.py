@@ -9,7 +9,7 @@ import comfy.model_management
 import torch
 from comfy_api.torch_helpers import set_torch_compile_wrapper
 
-from .comfy import io
+from .comfy import io, schema
 
 MODES = {
     "compile": "default",
@@ -35,8 +35,9 @@ class MeanderFastRender(io.ComfyNode):
 
     @classmethod
     def define_schema(cls) -> io.Schema:
-        return io.Schema(
+        return schema(
             node_id="MeanderFastRender",
+            search_aliases=["latent walk", "compile", "fast render"],
             display_name="Fast Walk Render (Meander)",
             category="latent/meander",
             description="Compiles the diffusion model once with torch.compile so every batch of a walk (one "

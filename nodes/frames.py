@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..latent_ops import schedule
-from .comfy import io
+from .comfy import io, schema
 from .validate import IMAGE_BYTES_PER_VALUE, check_finite, check_memory
 
 
@@ -12,8 +12,9 @@ class MeanderPingPong(io.ComfyNode):
 
     @classmethod
     def define_schema(cls) -> io.Schema:
-        return io.Schema(
+        return schema(
             node_id="MeanderPingPong",
+            search_aliases=["loop", "ping pong", "boomerang"],
             display_name="Ping-Pong Frames (Meander)",
             category="latent/meander/frames",
             description="Plays a batch of frames forward then backward (the 'rubber band'): frames 0..N-1 then "

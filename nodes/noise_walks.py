@@ -7,7 +7,7 @@ import comfy.sample
 import torch
 
 from ..latent_ops import interpolate, noise, schedule
-from .comfy import io
+from .comfy import io, schema
 from .common import (
     MAX_FRAMES,
     STEP_NOISE_NOTE,
@@ -51,8 +51,9 @@ class MeanderSeedWalk(io.ComfyNode):
 
     @classmethod
     def define_schema(cls) -> io.Schema:
-        return io.Schema(
+        return schema(
             node_id="MeanderSeedWalk",
+            search_aliases=["slerp", "latent walk", "seed travel", "morph", "interpolate seeds"],
             display_name="Seed Walk Noise (Meander)",
             category="latent/meander",
             description="The starting noise of N frames walking from seed A's noise to seed B's (slerp, nlerp "
@@ -89,8 +90,9 @@ class MeanderSeedChainWalk(io.ComfyNode):
 
     @classmethod
     def define_schema(cls) -> io.Schema:
-        return io.Schema(
+        return schema(
             node_id="MeanderSeedChainWalk",
+            search_aliases=["slerp", "latent walk", "seed travel", "morph", "seed chain"],
             display_name="Seed Chain Walk Noise (Meander)",
             category="latent/meander",
             description="The starting noise of a walk through a list of seeds' noises, frames_per_segment frames "
@@ -135,8 +137,9 @@ class MeanderNoiseLoop(io.ComfyNode):
 
     @classmethod
     def define_schema(cls) -> io.Schema:
-        return io.Schema(
+        return schema(
             node_id="MeanderNoiseLoop",
+            search_aliases=["loop", "latent walk", "seamless loop", "circular walk"],
             display_name="Circular Noise Loop (Meander)",
             category="latent/meander",
             description="The starting noise of a seamless loop of N frames: cos(phi) x + sin(phi) y with "
@@ -187,8 +190,9 @@ class MeanderNoisyLatent(io.ComfyNode):
 
     @classmethod
     def define_schema(cls) -> io.Schema:
-        return io.Schema(
+        return schema(
             node_id="MeanderNoisyLatent",
+            search_aliases=["latent walk", "noisy latent", "ksampler advanced"],
             display_name="Walk Noise to KSampler Latent (Meander)",
             category="latent/meander",
             description="For users of the plain KSampler nodes: turns any walk's noise and latent into the "

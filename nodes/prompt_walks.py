@@ -16,7 +16,7 @@ import torch
 from torch import Tensor
 
 from ..latent_ops import embedding, schedule
-from .comfy import io
+from .comfy import io, schema
 from .common import MAX_FRAMES, STEP_NOISE_NOTE, easing_input, empty_latent, size_inputs, window_inputs
 from .validate import PROMPT_WALK_BYTES_PER_VALUE, check_choice, check_finite, check_memory, latent_values
 
@@ -274,8 +274,9 @@ class MeanderPromptTravel(io.ComfyNode):
 
     @classmethod
     def define_schema(cls) -> io.Schema:
-        return io.Schema(
+        return schema(
             node_id="MeanderPromptTravel",
+            search_aliases=["prompt travel", "latent walk", "morph", "prompt interpolation"],
             display_name="Prompt Travel (Meander)",
             category="latent/meander/prompt",
             description="Walks the text embedding through keyframe prompts ('0: a dog' / '47: a cat', one per "
@@ -342,8 +343,9 @@ class MeanderConditioningTravel(io.ComfyNode):
                                   tooltip=f"Keyframe {i} (optional): leave unconnected to end the chain earlier.")
             for i in range(3, MAX_KEYFRAME_INPUTS + 1)
         ]
-        return io.Schema(
+        return schema(
             node_id="MeanderConditioningTravel",
+            search_aliases=["prompt travel", "morph", "conditioning interpolation"],
             display_name="Conditioning Travel (Meander)",
             category="latent/meander/prompt",
             description="Walks through 2 to 6 keyframe conditionings (any text encode node: CLIPTextEncode, "
@@ -383,8 +385,9 @@ class MeanderPromptDrift(io.ComfyNode):
 
     @classmethod
     def define_schema(cls) -> io.Schema:
-        return io.Schema(
+        return schema(
             node_id="MeanderPromptDrift",
+            search_aliases=["prompt travel", "latent walk", "drift"],
             display_name="Prompt Drift (Meander)",
             category="latent/meander/prompt",
             description="Drifts a prompt's embedding in a straight line, e_k = e_0 + k * step * d, with d all ones "
@@ -424,8 +427,9 @@ class MeanderPromptCircle(io.ComfyNode):
 
     @classmethod
     def define_schema(cls) -> io.Schema:
-        return io.Schema(
+        return schema(
             node_id="MeanderPromptCircle",
+            search_aliases=["prompt travel", "loop", "circle"],
             display_name="Prompt Circle Loop (Meander)",
             category="latent/meander/prompt",
             description="Circles a prompt's embedding, e_k = e_0 + r (cos(phi_k) u + sin(phi_k) v) with "

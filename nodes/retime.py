@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..latent_ops import interpolate, metrics, noise, retime
 from .analysis import frames_of
-from .comfy import io
+from .comfy import io, schema
 from .common import (
     MAX_FRAMES,
     STEP_NOISE_NOTE,
@@ -31,8 +31,9 @@ class MeanderEvenRetime(io.ComfyNode):
 
     @classmethod
     def define_schema(cls) -> io.Schema:
-        return io.Schema(
+        return schema(
             node_id="MeanderEvenRetime",
+            search_aliases=["latent walk", "retime", "even speed"],
             display_name="Even Re-timing from a Render (Meander)",
             category="latent/meander/timing",
             description="Walks move unevenly in image space: long still stretches, then a jump. Give this node a "
@@ -73,8 +74,9 @@ class MeanderTimedSeedWalk(io.ComfyNode):
 
     @classmethod
     def define_schema(cls) -> io.Schema:
-        return io.Schema(
+        return schema(
             node_id="MeanderTimedSeedWalk",
+            search_aliases=["slerp", "seed travel", "keyframes"],
             display_name="Timed Seed Walk Noise (Meander)",
             category="latent/meander",
             description="Seed Walk Noise whose frame k sits at walk time t_k = W(k / (N - 1)) given by a time warp "

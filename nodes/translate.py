@@ -6,7 +6,7 @@ import torch
 from torch import Tensor
 
 from ..latent_ops import noise, schedule, windows
-from .comfy import io
+from .comfy import io, schema
 from .common import (
     LATENT_DOWNSCALE,
     MAX_FRAMES,
@@ -95,8 +95,9 @@ class MeanderLatentPan(io.ComfyNode):
 
     @classmethod
     def define_schema(cls) -> io.Schema:
-        return io.Schema(
+        return schema(
             node_id="MeanderLatentPan",
+            search_aliases=["latent walk", "pan", "panorama", "translate"],
             display_name="Latent Pan (Meander)",
             category=CATEGORY,
             description="Joins K latents (a batch, then the optional second batch) into one strip along the "
@@ -144,8 +145,9 @@ class MeanderNoisePan(io.ComfyNode):
 
     @classmethod
     def define_schema(cls) -> io.Schema:
-        return io.Schema(
+        return schema(
             node_id="MeanderNoisePan",
+            search_aliases=["latent walk", "pan", "loop", "translate"],
             display_name="Noise Pan (Meander)",
             category=CATEGORY,
             description="Lays the noise of K seeds side by side and slides a window across it, one frame's "

@@ -10,7 +10,7 @@ import folder_paths
 import torch
 
 from ..video_ops import segments
-from .comfy import io, ui
+from .comfy import io, schema, ui
 from .common import MAX_FRAMES
 
 SEGMENT_FOLDER_DEFAULT = "meander/long_walk"
@@ -39,8 +39,9 @@ class MeanderVideoSegment(io.ComfyNode):
 
     @classmethod
     def define_schema(cls) -> io.Schema:
-        return io.Schema(
+        return schema(
             node_id="MeanderVideoSegment",
+            search_aliases=["latent walk", "save video", "segment"],
             display_name="Save Walk Video Segment (Meander)",
             category="latent/meander/video",
             description="Renders long walks in pieces with bounded memory: each run saves the decoded frames of "

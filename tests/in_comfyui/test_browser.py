@@ -1,8 +1,9 @@
 """The bundled workflows in the real frontend, in headless Chromium (Debian's, never a download).
 
 Each workflow loads with no missing node; the frontend's own graphToPrompt gives exactly the API
-graph our converter makes; the saved workflow keeps its widget values as the host reads them (the
-preview widget is not saved); every walk node (one with a start_frame / frame_count window) shows the extension's preview.
+graph our converter makes; the saved workflow keeps its widget values as the host reads them
+(the preview widget is not saved); every walk node (one with a start_frame / frame_count window)
+shows the extension's preview.
 A screenshot per workflow is kept in renders/test-artifacts/.
 """
 

@@ -38,3 +38,17 @@ def test_every_meander_node_is_listed_here(comfy):
     import nodes
 
     assert sorted(n for n in nodes.NODE_CLASS_MAPPINGS if n.startswith("Meander")) == sorted(PACK_NODES)
+
+
+def test_search_aliases_where_the_host_has_them(comfy, node_info):
+    """Newer hosts find the walks by what users type (slerp, seed travel, ...); 0.3.75 has no aliases."""
+    from dataclasses import fields
+
+    from comfy_api.v0_0_2 import io
+
+    aliases = {alias for node_id in PACK_NODES for alias in node_info(node_id).get("search_aliases") or []}
+    if "search_aliases" in {f.name for f in fields(io.Schema)}:
+        assert {"slerp", "latent walk", "seed travel", "prompt travel", "loop", "morph"} <= aliases
+        assert node_info("MeanderSeedWalk")["search_aliases"][0] == "slerp"
+    else:
+        assert aliases == set()
