@@ -2,7 +2,7 @@
 
     .venv/bin/python -m scripts.render [WORKFLOW] [--checkpoint FILE] [--set NAME=VALUE ...] [--out FILE]
         [--prompt TEXT] [--negative TEXT] [--seeds A,B] [--frames N] [--fps F]
-        [--batch B] [--servers http://host1:8188,http://host2:8188] [--force] [--keep-parts]
+        [--batch B] [--servers http://host1:8188,http://host2:8188] [--output ID] [--force] [--keep-parts]
 
 WORKFLOW is a UI-format workflow (default: the bundled seed walk). Without --checkpoint a small
 random-weight SD1.5 test model is generated and used: its frames are abstract colour fields, not
@@ -137,11 +137,13 @@ def set_seeds(prompt: dict, seeds: list[int]) -> None:
 def render(workflow: Path, out: Path, checkpoint: Path | None, overrides: list[tuple[str, str]], base: Path,
            force: bool = False, *, prompts: list[str] = (), negatives: list[str] = (), seeds: list[int] | None = None,
            batch: int = segmented.DEFAULT_BATCH, servers: list[str] = (), total: int | None = None,
-           keep_parts: bool = False, progress: bool = True, engines: list | None = None) -> list[Path]:
+           keep_parts: bool = False, progress: bool = True, engines: list | None = None,
+           output: str | None = None) -> list[Path]:
     """Run the workflow and write its video to `out` (refusing to overwrite unless force).
 
     A workflow with a walk node renders in segments of `batch` frames (resumable, see the module
     docstring), on this process's ComfyUI or on `servers`; any other workflow renders in one run.
+    `output` picks the video output (node id) of a segmented render where the graph has several.
     `engines` replaces the engines made from `servers` / this process (tests).
     """
     out = Path(out)
@@ -169,7 +171,7 @@ def render(workflow: Path, out: Path, checkpoint: Path | None, overrides: list[t
         if comfy is None:
             raise ValueError(f"{workflow} has no walk node: render it without --servers")
         return _render_whole(comfy, prompt, workflow, out, force)
-    return render_segments(prompt, out, engines, batch, total, force, keep_parts, progress)
+    return render_segments(prompt, out, engines, batch, total, force, keep_parts, progress, output)
 
 
 def _local_checkpoint(prompt: dict, checkpoint: Path | None, base: Path,
@@ -215,12 +217,12 @@ def parts_dir(out: Path) -> Path:
 
 def render_segments(prompt: dict, out: Path, engines: list, batch: int = segmented.DEFAULT_BATCH,
                     total: int | None = None, force: bool = False, keep_parts: bool = False,
-                    progress: bool = True) -> list[Path]:
+                    progress: bool = True, output: str | None = None) -> list[Path]:
     """Render an API graph with walk nodes window by window on `engines`, resuming from OUT.parts/; stitch."""
     if out.suffix.lower() != ".mp4":
         raise ValueError(f"--out {out}: a segmented render writes an mp4 (stitched without re-encoding): "
                          "name the output *.mp4")
-    prepared, writer = segmented.prepare(prompt)
+    prepared, writer = segmented.prepare(prompt, output)
     total = segmented.total_frames(prepared, total)
     fps = prepared[writer]["inputs"]["fps"]
     if not isinstance(fps, (int, float)):
@@ -284,6 +286,8 @@ def main(argv: list[str] | None = None) -> None:
                         help="the walk's length, where it cannot be computed (a Latent Pan, a linked frames input)")
     parser.add_argument("--servers", type=lambda s: [u for u in s.split(",") if u],
                         default=[], metavar="URL,URL", help="render on these ComfyUI servers instead of in-process")
+    parser.add_argument("--output", metavar="ID",
+                        help="the video output (node id) to render, where the workflow's outputs show different frames")
     parser.add_argument("--keep-parts", action="store_true", help="keep OUT.parts/ (the segments) after stitching")
     parser.add_argument("--base", type=Path, default=bed.REPO / "renders" / "comfy-base",
                         help="ComfyUI base directory (models/, output/, ...)")
@@ -296,7 +300,8 @@ def main(argv: list[str] | None = None) -> None:
     named = [(n, v) for n, v in (("frames", args.frames), ("fps", args.fps)) if v is not None]
     written = render(args.workflow, args.out, args.checkpoint, [*named, *args.overrides], args.base.resolve(),
                      args.force, prompts=args.prompt, negatives=args.negative, seeds=args.seeds, batch=args.batch,
-                     servers=args.servers, total=args.total_frames, keep_parts=args.keep_parts)
+                     servers=args.servers, total=args.total_frames, keep_parts=args.keep_parts,
+                     output=args.output)
     for path in written:
         print(f"wrote {path}")
 

@@ -1,7 +1,7 @@
 """Segmented rendering of a walk: one graph per window of B frames, resumable, stitched in order.
 
 A workflow is segmentable when it has walk nodes (any node with `start_frame` and `frame_count`
-inputs: every Meander walk) and one video output. `prepare` turns its video output
+inputs: every Meander walk) and a video output. `prepare` turns its video output
 (CreateVideo -> SaveVideo, or SaveAnimatedWEBP) into a MeanderVideoSegment writer; `window_prompt`
 sets every walk's window and the writer's `start_frame`. Each window's graph samples its B
 frames in one sampler call (the walk's noise and conditioning batches are B items) and writes
@@ -60,11 +60,13 @@ def _consumers(prompt: dict, nid: str) -> list[str]:
             if any(isinstance(v, list) and len(v) == 2 and v[0] == nid for v in node["inputs"].values())]
 
 
-def prepare(prompt: dict) -> tuple[dict, str]:
+def prepare(prompt: dict, output: str | None = None) -> tuple[dict, str]:
     """A copy of the graph whose one video output is a MeanderVideoSegment writer; the writer's id.
 
-    CreateVideo (its images and fps) feeding only SaveVideo nodes, or SaveAnimatedWEBP, become the
-    writer; a graph that already has the writer keeps it. Segmented renders write mp4.
+    CreateVideo (its images and fps) feeding only SaveVideo nodes, or SaveAnimatedWEBP, become
+    writers; a graph that already has the writer keeps it. Segmented renders write one mp4, so one
+    writer stays: the one at node id `output`, or, when every video output shows the same images
+    (an animated WEBP and an mp4 of one decode), the first of them.
     """
     prompt = copy.deepcopy(prompt)
     if not walk_nodes(prompt):
@@ -80,11 +82,24 @@ def prepare(prompt: dict) -> tuple[dict, str]:
         prompt[nid] = _writer(node["inputs"]["images"], node["inputs"]["fps"])
     for nid in [n for n, node in prompt.items() if node["class_type"] == "SaveAnimatedWEBP"]:
         prompt[nid] = _writer(prompt[nid]["inputs"]["images"], prompt[nid]["inputs"]["fps"])
-    writers = [n for n, node in prompt.items() if node["class_type"] == WRITER]
-    if len(writers) != 1:
-        raise ValueError(f"a segmented render needs exactly one video output (CreateVideo + SaveVideo, "
-                         f"SaveAnimatedWEBP or {WRITER}), the workflow has {len(writers)}")
-    return prompt, writers[0]
+    writers = sorted((n for n, node in prompt.items() if node["class_type"] == WRITER), key=_order)
+    if not writers:
+        raise ValueError(f"a segmented render needs a video output (CreateVideo + SaveVideo, SaveAnimatedWEBP or "
+                         f"{WRITER}): the workflow has none")
+    if output is not None:
+        if output not in writers:
+            raise ValueError(f"--output {output}: not a video output of the workflow (its video outputs: "
+                             f"{', '.join(writers)})")
+        keep = output
+    elif len({str(prompt[n]["inputs"]["images"]) for n in writers}) == 1:
+        keep = writers[0]
+    else:
+        raise ValueError(f"the workflow has {len(writers)} video outputs of different frames (nodes "
+                         f"{', '.join(writers)}): choose one with --output ID")
+    for nid in writers:
+        if nid != keep:
+            del prompt[nid]
+    return prompt, keep
 
 
 def _writer(images: Any, fps: Any) -> dict:
@@ -95,12 +110,15 @@ def _writer(images: Any, fps: Any) -> dict:
 def walk_length(node: dict) -> int | None:
     """The whole walk's frame count from one walk node's own inputs, or None where they do not fix it.
 
-    A `frames` widget gives it; the walks without one have it computed by latent_ops as the node
-    does: a seed chain of K seeds (K - 1) F + 1 frames open, K F closed; a conditioning travel the
-    same over its connected keyframes; a noise pan windows.pan_length over its seeds' noise. A
-    Latent Pan's length depends on its input batch, and an input fed by a link is not known here.
+    A `frames` widget gives it (a prompt travel's frames = 0: up to its last keyframe); the walks
+    without one have it computed by latent_ops as the node does: a seed chain of K seeds (K - 1) F + 1
+    frames open, K F closed; a conditioning travel the same over its connected keyframes; a noise
+    pan windows.pan_length over its seeds' noise. A Latent Pan's length depends on its input batch,
+    and an input fed by a link is not known here.
     """
     inputs, kind = node["inputs"], node["class_type"]
+    if kind == "MeanderPromptTravel" and inputs.get("frames") == 0 and isinstance(inputs.get("schedule"), str):
+        return embedding.parse_keyframes(inputs["schedule"])[-1][0] + 1
     if "frames" in inputs:
         return inputs["frames"] if isinstance(inputs["frames"], int) else None
     try:
