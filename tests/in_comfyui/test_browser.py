@@ -66,6 +66,7 @@ def test_workflow_loads_in_the_frontend_with_no_missing_node(page, path: Path, n
               previews: nodes.filter(n => n.widgets?.some(w => w.name === 'frame_count'))
                              .map(n => n.widgets.some(w => w.name === 'meander_preview')),
               saved: Object.fromEntries(prompt.workflow.nodes.map(n => [n.id, n.widgets_values])),
+              widgets: Object.fromEntries(nodes.map(n => [n.id, (n.widgets ?? []).map(w => w.name)])),
               api: prompt.output,
             };
         }""",
@@ -74,6 +75,10 @@ def test_workflow_loads_in_the_frontend_with_no_missing_node(page, path: Path, n
     assert state["missing"] == []
     assert state["previews"] and all(state["previews"])
     nodes = {str(n["id"]): n for n in ui["nodes"]}
+    for node_id, node in nodes.items():  # every widget the host declares is on the node in the editor
+        if node["type"] not in FRONTEND_ONLY:
+            declared = widgets_read(node, node.get("widgets_values"), node_info)
+            assert set(declared) <= set(state["widgets"][node_id]), (node["type"], state["widgets"][node_id])
     assert {k: widgets_read(nodes[k], v, node_info) for k, v in state["saved"].items()} == {
         k: widgets_read(n, n.get("widgets_values"), node_info) for k, n in nodes.items()}
     ours = ui_to_api(ui, node_info)
