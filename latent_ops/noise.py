@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 from torch import Tensor
@@ -62,6 +62,35 @@ def parse_seeds(text: str, name: str = "seeds", minimum: int = 2) -> list[int]:
     return seeds
 
 
+def chain_between(
+    keyframe: Callable[[int, Sequence[int]], Tensor],
+    keys: int,
+    frame_shape: Sequence[int],
+    frames_per_segment: int,
+    method: str = "slerp",
+    easing: str = "linear",
+    closed: bool = False,
+    start_frame: int = 0,
+    frame_count: int = 0,
+) -> Tensor:
+    """Frames [start, start + count) of a chain walk through K keyframe noises, keyframe(i, shape).
+
+    Frame j lies in segment i = j // F at time t = (j mod F) / F (schedule.chain_times):
+    z_j = interp(k_i, k_{i+1}, e(t)) with the method and the easing e applied per segment; closed
+    chains go from the last keyframe back to the first. Open: (K - 1) F + 1 frames, closed: K F;
+    frame i F is keyframe i bit for bit. Only the keyframes the window touches are made. Shape
+    (count, *frame_shape), float32 on the CPU.
+    """
+    total = schedule.chain_length(keys, frames_per_segment, closed)
+    idx = schedule.window(total, start_frame, frame_count)
+    segment, t = schedule.chain_times(keys, frames_per_segment, closed, idx)
+    t = schedule.ease(t, easing)
+    ends = torch.stack([segment, (segment + 1) % keys])
+    needed, inverse = torch.unique(ends, return_inverse=True)
+    keyframes = torch.stack([keyframe(i, frame_shape) for i in needed.tolist()])
+    return interpolate.interpolate(keyframes[inverse[0]], keyframes[inverse[1]], t, method)
+
+
 def chain_walk(
     seeds: Sequence[int],
     frame_shape: Sequence[int],
@@ -72,22 +101,22 @@ def chain_walk(
     start_frame: int = 0,
     frame_count: int = 0,
 ) -> Tensor:
-    """Frames [start, start + count) of the chain walk through the noises of `seeds`.
+    """Frames [start, start + count) of the chain walk through the noises of `seeds` (chain_between):
+    frame i F is seed i's noise bit for bit."""
+    return chain_between(lambda i, shape: seed_noise(seeds[i], shape), len(seeds), frame_shape, frames_per_segment,
+                         method, easing, closed, start_frame, frame_count)
 
-    Frame j lies in segment i = j // F at time t = (j mod F) / F (schedule.chain_times):
-    z_j = interp(noise(s_i), noise(s_{i+1}), e(t)) with the method and the easing e applied per
-    segment; closed chains go from the last seed back to the first. Open: (K - 1) F + 1 frames,
-    closed: K F; frame i F is seed i's noise bit for bit. Only the keyframes the window touches
-    are drawn. Shape (count, *frame_shape), float32 on the CPU.
+
+def variation_noise(seed: int, variation_seed: int, strength: float, frame_shape: Sequence[int]) -> Tensor:
+    """slerp(noise(seed), noise(variation_seed), strength): a variation of seed's image.
+
+    As AUTOMATIC1111's variation seed: strength 0 is seed's noise bit for bit, 1 the variation
+    seed's; in between the noise keeps its variance (slerp), so the image changes by degrees.
     """
-    total = schedule.chain_length(len(seeds), frames_per_segment, closed)
-    idx = schedule.window(total, start_frame, frame_count)
-    segment, t = schedule.chain_times(len(seeds), frames_per_segment, closed, idx)
-    t = schedule.ease(t, easing)
-    ends = torch.stack([segment, (segment + 1) % len(seeds)])
-    needed, inverse = torch.unique(ends, return_inverse=True)
-    keyframes = torch.stack([seed_noise(seeds[i], frame_shape) for i in needed.tolist()])
-    return interpolate.interpolate(keyframes[inverse[0]], keyframes[inverse[1]], t, method)
+    base = seed_noise(seed, frame_shape).unsqueeze(0)
+    other = seed_noise(variation_seed, frame_shape).unsqueeze(0)
+    t = torch.tensor([strength], dtype=torch.float64)
+    return interpolate.interpolate(base, other, t, "slerp")[0]
 
 
 def seed_walk(

@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+from . import routes
 from .analysis import MeanderTrajectoryPlot, MeanderWalkMetrics
 from .audio import MeanderAudioPacing, MeanderClickTrack
 from .comfy import ComfyExtension, io
 from .fast_render import MeanderFastRender
 from .frames import MeanderPingPong
-from .noise_walks import MeanderNoiseLoop, MeanderNoisyLatent, MeanderSeedChainWalk, MeanderSeedWalk
+from .noise_walks import (
+    MeanderNoiseLoop,
+    MeanderNoisyLatent,
+    MeanderSeedChainWalk,
+    MeanderSeedVariations,
+    MeanderSeedWalk,
+)
 from .prompt_walks import MeanderConditioningTravel, MeanderPromptCircle, MeanderPromptDrift, MeanderPromptTravel
 from .retime import MeanderEvenRetime, MeanderTimedSeedWalk
 from .translate import MeanderLatentPan, MeanderNoisePan
 from .video import MeanderVideoSegment
 
 NODES: list[type[io.ComfyNode]] = [
-    MeanderSeedWalk, MeanderSeedChainWalk, MeanderNoiseLoop, MeanderNoisyLatent, MeanderPingPong,
+    MeanderSeedWalk, MeanderSeedChainWalk, MeanderSeedVariations, MeanderNoiseLoop, MeanderNoisyLatent, MeanderPingPong,
     MeanderPromptTravel, MeanderConditioningTravel, MeanderPromptDrift, MeanderPromptCircle,
     MeanderLatentPan, MeanderNoisePan, MeanderFastRender,
     MeanderTimedSeedWalk, MeanderEvenRetime, MeanderAudioPacing, MeanderClickTrack,
@@ -23,7 +30,8 @@ NODES: list[type[io.ComfyNode]] = [
 
 
 class MeanderExtension(ComfyExtension):
-    """Registers every Meander node with ComfyUI."""
+    """Registers every Meander node with ComfyUI, and the editor's walk-plan route with its server."""
 
     async def get_node_list(self) -> list[type[io.ComfyNode]]:
+        routes.register()  # here, not in on_load, which ComfyUI 0.3.75 never calls
         return list(NODES)

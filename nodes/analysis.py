@@ -10,29 +10,13 @@ from torch import Tensor
 
 from ..latent_ops import metrics
 from .comfy import io, schema, ui
+from .common import frames_of
 from .plot import Series, line_chart, path_chart
-from .validate import check_finite
 
 CATEGORY = "latent/meander/analysis"
 MAX_WALKS = 4
 CLIP_BATCH = 8
 """Frames per CLIP vision call when scoring a walk."""
-
-
-def frames_of(images: Tensor | None, latent: dict | None, what: str) -> Tensor | None:
-    """The frame batch of a walk from either an IMAGE or a LATENT input (not both); None if neither."""
-    if images is not None and latent is not None:
-        raise ValueError(f"{what}: connect either images or latent, not both")
-    if latent is not None:
-        samples = latent["samples"]
-        if samples.is_nested:
-            raise ValueError(f"{what}: nested (audio/video) latents are not supported, decode them to images first")
-        check_finite(f"{what} latent", samples, "measure a walk whose sampling worked (NaN latents decode to black)")
-        return samples
-    if images is not None:
-        check_finite(f"{what} images", images, "decode the frames again (a NaN image usually comes from a float16 "
-                     "VAE: try --fp32-vae)")
-    return images
 
 
 def step_series(label: str, x: Tensor) -> Series:

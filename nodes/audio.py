@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..latent_ops import audio as audio_ops
 from ..latent_ops import retime
 from .comfy import io, schema
-from .retime import warp_output
+from .common import warp_output
 from .validate import check_finite
 
 

@@ -1,19 +1,21 @@
-"""Inputs and outputs every walk node shares: widgets, the walk NOISE, the empty LATENT."""
+"""Inputs and outputs every walk node shares: widgets, the walk NOISE, the empty LATENT, the frame batch."""
 
 from __future__ import annotations
-
-from collections.abc import Callable
 
 import comfy.model_management
 import torch
 from torch import Tensor
 
-from ..latent_ops import interpolate, schedule
+from ..latent_ops import interpolate, noise, schedule
+from ..latent_ops.walks import MAX_FRAMES, NoiseWalk
 from ..latent_ops.windows import LATENT_DOWNSCALE
 from .comfy import io
+from .validate import check_finite, check_noise_walk_memory
 
-MAX_FRAMES = 100_000
 MAX_RESOLUTION = 16384
+
+TimeWarp = io.Custom("MEANDER_TIME_WARP")
+"""A latent_ops.retime.TimeWarp: frame position u = k / (N - 1) -> walk time t."""
 
 STEP_NOISE_NOTE = (
     "Use a deterministic sampler (euler, heun, dpmpp_2m, ddim, lms, uni_pc): ancestral and SDE "
@@ -21,7 +23,16 @@ STEP_NOISE_NOTE = (
 )
 
 
-def method_input() -> io.Combo.Input:
+def seed_input(name: str, tooltip: str, default: int = 0) -> io.Int.Input:
+    return io.Int.Input(name, default=default, min=0, max=noise.SEED_MAX, control_after_generate=False,
+                        tooltip=tooltip)
+
+
+def warp_output(tooltip: str) -> io.Output:
+    return TimeWarp.Output(display_name="time_warp", tooltip=tooltip)
+
+
+def noise_method_input() -> io.Combo.Input:
     return io.Combo.Input(
         "method",
         options=list(interpolate.METHODS),
@@ -60,7 +71,7 @@ def window_inputs() -> list[io.Int.Input]:
     ]
 
 
-def walk_outputs() -> list[io.Output]:
+def noise_walk_outputs() -> list[io.Output]:
     return [
         io.Noise.Output(display_name="noise",
                         tooltip="The walk's noise, frame k for batch item k: connect to SamplerCustomAdvanced."),
@@ -79,15 +90,16 @@ def empty_latent(count: int, width: int, height: int) -> dict[str, Tensor]:
 
 
 class WalkNoise:
-    """A NOISE for SamplerCustomAdvanced whose batch item k is frame k of a walk window.
+    """A NOISE for SamplerCustomAdvanced whose batch item k is frame k of a walk's window.
 
-    `frames(frame_shape)` returns the window's frames for one latent's shape, so the same walk
-    serves any model's latent channels and rank.
+    The walk makes the frames for the latent's own shape, so the same walk serves any model's
+    latent channels and rank.
     """
 
-    def __init__(self, seed: int, count: int, frames: Callable[[tuple[int, ...]], Tensor]):
-        self.seed = seed
-        self.count = count
+    def __init__(self, walk: NoiseWalk, frames: range):
+        self.seed = walk.first_seed
+        self.count = len(frames)
+        self._walk = walk
         self._frames = frames
 
     def generate_noise(self, input_latent: dict) -> Tensor:
@@ -100,4 +112,31 @@ class WalkNoise:
                 f"latent_image has a batch of {latent.shape[0]} but the walk emits {self.count} frames: "
                 "connect the walk node's latent output to the sampler's latent_image"
             )
-        return self._frames(tuple(latent.shape[1:])).to(dtype=latent.dtype)
+        return self._walk.noise_frames(tuple(latent.shape[1:]), self._frames).to(dtype=latent.dtype)
+
+
+def noise_walk_output(walk: NoiseWalk, start_frame: int, frame_count: int, width: int, height: int) -> io.NodeOutput:
+    """The NOISE of the walk's window [start, start + count) and its empty LATENT.
+
+    Refuses a window whose frames would not fit in memory (naming the input that sets the walk's
+    length when the window is the whole walk).
+    """
+    frames = walk.window(start_frame, frame_count)
+    check_noise_walk_memory(len(frames), width, height, walk.length_input if frame_count == 0 else "frame_count")
+    return io.NodeOutput(WalkNoise(walk, frames), empty_latent(len(frames), width, height))
+
+
+def frames_of(images: Tensor | None, latent: dict | None, what: str) -> Tensor | None:
+    """The frame batch of a walk from either an IMAGE or a LATENT input (not both); None if neither."""
+    if images is not None and latent is not None:
+        raise ValueError(f"{what}: connect either images or latent, not both")
+    if latent is not None:
+        samples = latent["samples"]
+        if samples.is_nested:
+            raise ValueError(f"{what}: nested (audio/video) latents are not supported, decode them to images first")
+        check_finite(f"{what} latent", samples, "measure a walk whose sampling worked (NaN latents decode to black)")
+        return samples
+    if images is not None:
+        check_finite(f"{what} images", images, "decode the frames again (a NaN image usually comes from a float16 "
+                     "VAE: try --fp32-vae)")
+    return images

@@ -6,44 +6,20 @@ import comfy.model_sampling
 import comfy.sample
 import torch
 
-from ..latent_ops import interpolate, noise, schedule
+from ..latent_ops import walks
+from ..latent_ops.walks import MAX_FRAMES
 from .comfy import io, schema
 from .common import (
-    MAX_FRAMES,
     STEP_NOISE_NOTE,
-    WalkNoise,
     easing_input,
-    empty_latent,
-    method_input,
+    noise_method_input,
+    noise_walk_output,
+    noise_walk_outputs,
+    seed_input,
     size_inputs,
-    walk_outputs,
     window_inputs,
 )
-from .validate import check_choice, check_finite, check_noise_walk_memory
-
-
-def seed_input(name: str, tooltip: str, default: int = 0) -> io.Int.Input:
-    return io.Int.Input(name, default=default, min=0, max=noise.SEED_MAX, control_after_generate=False,
-                        tooltip=tooltip)
-
-
-def check_method_and_easing(method: str, easing: str | None = None) -> None:
-    """Check the combos now: the walk's frames are made later, inside the sampler."""
-    check_choice("method", method, interpolate.METHODS)
-    if easing is not None:
-        check_choice("easing", easing, schedule.EASINGS)
-
-
-def _walk_output(seed: int, total: int, start_frame: int, frame_count: int, frames, width: int,
-                 height: int, length_input: str = "frames") -> io.NodeOutput:
-    """The NOISE of the window [start, start + count) of a walk of `total` frames, and its empty LATENT.
-
-    Refuses a window whose frames would not fit in memory (naming `length_input`, the input that
-    sets the walk's length, when the window is the whole walk).
-    """
-    idx = schedule.window(total, start_frame, frame_count)
-    check_noise_walk_memory(len(idx), width, height, length_input if frame_count == 0 else "frame_count")
-    return io.NodeOutput(WalkNoise(seed, len(idx), frames), empty_latent(len(idx), width, height))
+from .validate import check_finite
 
 
 class MeanderSeedWalk(io.ComfyNode):
@@ -64,25 +40,19 @@ class MeanderSeedWalk(io.ComfyNode):
                 seed_input("seed_b", "Seed of the last frame."),
                 io.Int.Input("frames", default=48, min=2, max=MAX_FRAMES,
                              tooltip="Frames in the whole walk, both seeds' frames included."),
-                method_input(),
+                noise_method_input(),
                 easing_input(),
                 *size_inputs(),
                 *window_inputs(),
             ],
-            outputs=walk_outputs(),
+            outputs=noise_walk_outputs(),
         )
 
     @classmethod
     def execute(cls, seed_a: int, seed_b: int, frames: int, method: str, easing: str, width: int, height: int,
                 start_frame: int, frame_count: int) -> io.NodeOutput:
-        if frames < 2:
-            raise ValueError(f"frames must be >= 2 for a walk from one seed to another, got {frames}")
-        check_method_and_easing(method, easing)
-
-        def walk(frame_shape: tuple[int, ...]):
-            return noise.seed_walk(seed_a, seed_b, frame_shape, frames, method, easing, start_frame, frame_count)
-
-        return _walk_output(seed_a, frames, start_frame, frame_count, walk, width, height)
+        walk = walks.SeedWalk(seed_a, seed_b, frames, method, easing)
+        return noise_walk_output(walk, start_frame, frame_count, width, height)
 
 
 class MeanderSeedChainWalk(io.ComfyNode):
@@ -106,7 +76,7 @@ class MeanderSeedChainWalk(io.ComfyNode):
                 io.Int.Input("frames_per_segment", default=48, min=1, max=MAX_FRAMES,
                              tooltip="Frames from one seed to the next (the next seed's frame starts the next "
                              "segment). At 24 fps, 48 frames is 2 s per seed."),
-                method_input(),
+                noise_method_input(),
                 easing_input(),
                 io.Boolean.Input("closed", default=False, label_on="loop back to the first seed",
                                  label_off="open: end on the last seed",
@@ -115,21 +85,14 @@ class MeanderSeedChainWalk(io.ComfyNode):
                 *size_inputs(),
                 *window_inputs(),
             ],
-            outputs=walk_outputs(),
+            outputs=noise_walk_outputs(),
         )
 
     @classmethod
     def execute(cls, seeds: str, frames_per_segment: int, method: str, easing: str, closed: bool, width: int,
                 height: int, start_frame: int, frame_count: int) -> io.NodeOutput:
-        keyframes = noise.parse_seeds(seeds)
-        total = schedule.chain_length(len(keyframes), frames_per_segment, closed)
-        check_method_and_easing(method, easing)
-
-        def walk(frame_shape: tuple[int, ...]):
-            return noise.chain_walk(keyframes, frame_shape, frames_per_segment, method, easing, closed,
-                                    start_frame, frame_count)
-
-        return _walk_output(keyframes[0], total, start_frame, frame_count, walk, width, height, "frames_per_segment")
+        walk = walks.SeedChainWalk(seeds, frames_per_segment, method, easing, closed)
+        return noise_walk_output(walk, start_frame, frame_count, width, height)
 
 
 class MeanderNoiseLoop(io.ComfyNode):
@@ -163,20 +126,57 @@ class MeanderNoiseLoop(io.ComfyNode):
                 *size_inputs(),
                 *window_inputs(),
             ],
-            outputs=walk_outputs(),
+            outputs=noise_walk_outputs(),
         )
 
     @classmethod
     def execute(cls, seed_x: int, seed_y: int, frames: int, radius: float, centre_seed: int, width: int,
                 height: int, start_frame: int, frame_count: int) -> io.NodeOutput:
-        # Check the parameters now, so a bad seed or radius stops the run at this node.
-        noise.check_circular_loop(seed_x, seed_y, frames, radius, centre_seed)
+        walk = walks.NoiseLoop(seed_x, seed_y, frames, radius, centre_seed)
+        return noise_walk_output(walk, start_frame, frame_count, width, height)
 
-        def walk(frame_shape: tuple[int, ...]):
-            return noise.circular_loop(seed_x, seed_y, frame_shape, frames, radius, centre_seed, start_frame,
-                                       frame_count)
 
-        return _walk_output(seed_x, frames, start_frame, frame_count, walk, width, height)
+class MeanderSeedVariations(io.ComfyNode):
+    """Frames around one seed's image: a walk through its variations of one strength."""
+
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return schema(
+            node_id="MeanderSeedVariations",
+            search_aliases=["variation seed", "latent walk", "seed travel", "bump seed", "slerp"],
+            display_name="Seed Variations Walk Noise (Meander)",
+            category="latent/meander",
+            description="The starting noise of a walk that stays near one seed's image: each variation seed v "
+            "gives the noise slerp(noise(seed), noise(v), strength) (the variation seed of AUTOMATIC1111 and "
+            "seed_travel's bump seed), and the walk goes from one variation to the next, frames_per_variation "
+            "frames apart. Strength 0.1 to 0.3 keeps the picture and moves its details; frame i*F is exactly "
+            "variation i. " + STEP_NOISE_NOTE,
+            inputs=[
+                seed_input("seed", "The seed whose image the walk stays near.", default=1337),
+                io.String.Input("variation_seeds", default="1, 2, 3, 4",
+                                tooltip="The variation seeds in order, separated by commas (at least 2): each "
+                                "gives one variation of the seed's image."),
+                io.Float.Input("strength", default=0.2, min=0.0, max=1.0, step=0.01,
+                               tooltip="How far each variation is from the seed's image: 0 is the seed's own "
+                               "image, 1 the variation seed's; 0.1 to 0.3 keeps the composition."),
+                io.Int.Input("frames_per_variation", default=24, min=1, max=MAX_FRAMES,
+                             tooltip="Frames from one variation to the next. At 24 fps, 24 frames is 1 s each."),
+                easing_input(),
+                io.Boolean.Input("closed", default=True, label_on="loop back to the first variation",
+                                 label_off="open: end on the last variation",
+                                 tooltip="Closed: K*F frames that loop seamlessly. Open: (K-1)*F+1 frames ending "
+                                 "on the last variation."),
+                *size_inputs(),
+                *window_inputs(),
+            ],
+            outputs=noise_walk_outputs(),
+        )
+
+    @classmethod
+    def execute(cls, seed: int, variation_seeds: str, strength: float, frames_per_variation: int, easing: str,
+                closed: bool, width: int, height: int, start_frame: int, frame_count: int) -> io.NodeOutput:
+        walk = walks.SeedVariations(seed, variation_seeds, strength, frames_per_variation, easing, closed)
+        return noise_walk_output(walk, start_frame, frame_count, width, height)
 
 
 KSAMPLER_SETTINGS = (

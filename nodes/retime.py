@@ -2,28 +2,21 @@
 
 from __future__ import annotations
 
-from ..latent_ops import interpolate, metrics, noise, retime
-from .analysis import frames_of
+from ..latent_ops import metrics, retime, walks
+from ..latent_ops.walks import MAX_FRAMES
 from .comfy import io, schema
 from .common import (
-    MAX_FRAMES,
     STEP_NOISE_NOTE,
-    WalkNoise,
-    empty_latent,
-    method_input,
+    TimeWarp,
+    frames_of,
+    noise_method_input,
+    noise_walk_output,
+    noise_walk_outputs,
+    seed_input,
     size_inputs,
-    walk_outputs,
+    warp_output,
     window_inputs,
 )
-from .noise_walks import seed_input
-from .validate import check_choice, check_noise_walk_memory
-
-TimeWarp = io.Custom("MEANDER_TIME_WARP")
-"""A latent_ops.retime.TimeWarp: frame position u = k / (N - 1) -> walk time t."""
-
-
-def warp_output(tooltip: str) -> io.Output:
-    return TimeWarp.Output(display_name="time_warp", tooltip=tooltip)
 
 
 class MeanderEvenRetime(io.ComfyNode):
@@ -89,21 +82,15 @@ class MeanderTimedSeedWalk(io.ComfyNode):
                 io.Int.Input("frames", default=48, min=2, max=MAX_FRAMES,
                              tooltip="Frames in the whole walk, both seeds' frames included (any number: the warp "
                              "is sampled at k / (N - 1))."),
-                method_input(),
+                noise_method_input(),
                 *size_inputs(),
                 *window_inputs(),
             ],
-            outputs=walk_outputs(),
+            outputs=noise_walk_outputs(),
         )
 
     @classmethod
     def execute(cls, time_warp, seed_a: int, seed_b: int, frames: int, method: str, width: int, height: int,
                 start_frame: int, frame_count: int) -> io.NodeOutput:
-        check_choice("method", method, interpolate.METHODS)
-        times = time_warp.frame_times(frames, start_frame, frame_count)
-        check_noise_walk_memory(len(times), width, height, "frames" if frame_count == 0 else "frame_count")
-
-        def walk(frame_shape: tuple[int, ...]):
-            return noise.timed_walk(seed_a, seed_b, frame_shape, times, method)
-
-        return io.NodeOutput(WalkNoise(seed_a, len(times), walk), empty_latent(len(times), width, height))
+        walk = walks.TimedSeedWalk(seed_a, seed_b, frames, method, time_warp)
+        return noise_walk_output(walk, start_frame, frame_count, width, height)

@@ -2,26 +2,23 @@
 
 from __future__ import annotations
 
-import torch
 from torch import Tensor
 
-from ..latent_ops import noise, schedule, windows
+from ..latent_ops import schedule, walks, windows
+from ..latent_ops.walks import MAX_FRAMES
 from .comfy import io, schema
 from .common import (
-    LATENT_DOWNSCALE,
-    MAX_FRAMES,
     STEP_NOISE_NOTE,
     WalkNoise,
     easing_input,
     empty_latent,
+    noise_walk_outputs,
     size_inputs,
-    walk_outputs,
     window_inputs,
 )
 from .validate import (
     NOISE_WALK_BYTES_PER_VALUE,
     PAN_BYTES_PER_VALUE,
-    check_choice,
     check_finite,
     check_memory,
     latent_values,
@@ -58,25 +55,10 @@ def pan_inputs() -> list[io.Input]:
     ]
 
 
-def _pan_kwargs(motion: str, axis: str, stride: float, loop: bool, ping_pong: bool, easing: str,
-                subpixel: str, start_frame: int, frame_count: int) -> dict:
-    """The pan's keyword arguments for windows.translate, its combos checked first."""
-    check_choice("motion", motion, windows.MOTIONS)
-    check_choice("axis", axis, windows.AXES)
-    check_choice("easing", easing, schedule.EASINGS)
-    check_choice("subpixel", subpixel, windows.SUBPIXEL)
-    return {"motion": motion, "axis": axis, "stride": stride, "loop": loop, "ping_pong": ping_pong,
-            "easing": easing, "subpixel": subpixel, "start_frame": start_frame, "frame_count": frame_count}
-
-
-def _check_length(count: int, size: int, stride: float, loop: bool, ping_pong: bool, start_frame: int,
-                  frame_count: int) -> int:
-    """The window's frame count; a ValueError when the pan is impossible or too long."""
-    total = windows.pan_length(count, size, stride, loop, ping_pong)
-    n = len(schedule.window(total, start_frame, frame_count))
-    if n > MAX_FRAMES:
-        raise ValueError(f"the pan emits {n} frames, more than {MAX_FRAMES}: raise stride or set frame_count")
-    return n
+def _check_count(count: int) -> None:
+    """A pan's window may not emit more than MAX_FRAMES frames."""
+    if count > MAX_FRAMES:
+        raise ValueError(f"the pan emits {count} frames, more than {MAX_FRAMES}: raise stride or set frame_count")
 
 
 def _samples(latent: dict, name: str) -> Tensor:
@@ -122,17 +104,18 @@ class MeanderLatentPan(io.ComfyNode):
     def execute(cls, latents: dict, motion: str, axis: str, stride: float, loop: bool, ping_pong: bool,
                 easing: str, subpixel: str, start_frame: int, frame_count: int,
                 latents_2: dict | None = None) -> io.NodeOutput:
-        kwargs = _pan_kwargs(motion, axis, stride, loop, ping_pong, easing, subpixel, start_frame, frame_count)
+        pan = walks.Pan(motion, axis, stride, loop, ping_pong, easing, subpixel)
+        pan.check_combos()
         parts, names = [_samples(latents, "latents")], ["latents"]
         if latents_2 is not None:
             parts.append(_samples(latents_2, "latents_2"))
             names.append("latents_2")
         z = windows.stack_latents(parts, names)
-        count = _check_length(z.shape[0], z.shape[windows.AXES[axis]], stride, loop, ping_pong, start_frame,
-                              frame_count)
-        check_memory("frame_count" if frame_count else "stride", count, PAN_BYTES_PER_VALUE * z[0].numel(),
+        window = schedule.window(pan.pan_length(z.shape[0], z.shape[windows.AXES[axis]]), start_frame, frame_count)
+        _check_count(len(window))
+        check_memory("frame_count" if frame_count else "stride", len(window), PAN_BYTES_PER_VALUE * z[0].numel(),
                      f"{tuple(z.shape[1:])} latents", "the latents' size or raise stride")
-        frames = windows.translate(z, **kwargs)
+        frames = pan.translate(z, window)
         out = dict(latents)
         out.pop("noise_mask", None)  # per input item: no meaning for a frame made of two latents
         out.pop("batch_index", None)  # the batch is now the frames
@@ -162,23 +145,17 @@ class MeanderNoisePan(io.ComfyNode):
                 *size_inputs(),
                 *window_inputs(),
             ],
-            outputs=walk_outputs(),
+            outputs=noise_walk_outputs(),
         )
 
     @classmethod
     def execute(cls, seeds: str, motion: str, axis: str, stride: float, loop: bool, ping_pong: bool,
                 easing: str, subpixel: str, width: int, height: int, start_frame: int,
                 frame_count: int) -> io.NodeOutput:
-        seed_list = noise.parse_seeds(seeds, minimum=1)
-        size = (width if axis == "width" else height) // LATENT_DOWNSCALE
-        kwargs = _pan_kwargs(motion, axis, stride, loop, ping_pong, easing, subpixel, start_frame, frame_count)
-        count = _check_length(len(seed_list), size, stride, loop, ping_pong, start_frame, frame_count)
-        check_memory("frame_count" if frame_count else "stride", count,
+        walk = walks.NoisePan(motion, axis, stride, loop, ping_pong, easing, subpixel, seeds, width, height)
+        window = walk.window(start_frame, frame_count)
+        _check_count(len(window))
+        check_memory("frame_count" if frame_count else "stride", len(window),
                      (NOISE_WALK_BYTES_PER_VALUE + PAN_BYTES_PER_VALUE) * latent_values(width, height),
                      f"{width}x{height} pan noise and latents", "the width and height or raise stride")
-
-        def pan(frame_shape: tuple[int, ...]) -> Tensor:
-            z = torch.stack([noise.seed_noise(s, frame_shape) for s in seed_list])
-            return windows.translate(z, **kwargs)
-
-        return io.NodeOutput(WalkNoise(seed_list[0], count, pan), empty_latent(count, width, height))
+        return io.NodeOutput(WalkNoise(walk, window), empty_latent(len(window), width, height))

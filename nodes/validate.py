@@ -1,7 +1,6 @@
 """Checks of node inputs, shared by every node: each raises a ValueError naming the input and the fix.
 
-- check_choice: a combo value that is one of its options (a graph validates combos, a direct
-  `execute` call or a lazily built walk does not).
+(The checks of walk parameters that need no ComfyUI, check_choice among them, are latent_ops/checks.py's.)
 - check_finite: no NaN or inf in a tensor input, so no node turns bad values into bad frames.
 - check_memory: refuse a frame count whose frames would not fit in free memory, with the estimate.
 """
@@ -9,7 +8,6 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
 
 import comfy.model_management
 import torch
@@ -30,13 +28,6 @@ neighbour, the blend and the frame returned (float32 each)."""
 
 IMAGE_BYTES_PER_VALUE = 4
 """Bytes per value of an IMAGE frame (float32)."""
-
-
-def check_choice(name: str, value: str, options: Iterable[str]) -> None:
-    """Raise ValueError unless `value` is one of `options`."""
-    options = list(options)
-    if value not in options:
-        raise ValueError(f"{name} must be one of {', '.join(options)}, got {value!r}")
 
 
 def check_finite(name: str, x: Tensor, fix: str) -> None:

@@ -25,7 +25,7 @@ from pathlib import Path
 from queue import Empty, Queue
 from typing import Any, Protocol
 
-from latent_ops import embedding, noise, schedule, windows
+from latent_ops import walks
 from video_ops import segments
 from video_ops.segments import Window
 
@@ -108,34 +108,11 @@ def _writer(images: Any, fps: Any) -> dict:
 
 
 def walk_length(node: dict) -> int | None:
-    """The whole walk's frame count from one walk node's own inputs, or None where they do not fix it.
-
-    A `frames` widget gives it (a prompt travel's frames = 0: up to its last keyframe); the walks
-    without one have it computed by latent_ops as the node does: a seed chain of K seeds (K - 1) F + 1
-    frames open, K F closed; a conditioning travel the same over its connected keyframes; a noise
-    pan windows.pan_length over its seeds' noise. A Latent Pan's length depends on its input batch,
-    and an input fed by a link is not known here.
+    """The whole walk's frame count from one walk node's own inputs, as its walk object computes it
+    (latent_ops.walks), or None where they do not fix it: an input fed by a link, or a Latent Pan,
+    whose length depends on its input batch. Parameters that make no walk raise the node's ValueError.
     """
-    inputs, kind = node["inputs"], node["class_type"]
-    if kind == "MeanderPromptTravel" and inputs.get("frames") == 0 and isinstance(inputs.get("schedule"), str):
-        return embedding.parse_keyframes(inputs["schedule"])[-1][0] + 1
-    if "frames" in inputs:
-        return inputs["frames"] if isinstance(inputs["frames"], int) else None
-    try:
-        if kind == "MeanderSeedChainWalk":
-            seeds = noise.parse_seeds(inputs["seeds"])
-            return schedule.chain_length(len(seeds), inputs["frames_per_segment"], inputs["closed"])
-        if kind == "MeanderConditioningTravel":
-            keys = sum(1 for name, value in inputs.items() if name.startswith("conditioning_") and value is not None)
-            return embedding.chain_positions(keys, inputs["frames_per_segment"], inputs["loop"])[1]
-        if kind == "MeanderNoisePan":
-            side = inputs["width"] if inputs["axis"] == "width" else inputs["height"]
-            seeds = noise.parse_seeds(inputs["seeds"], minimum=1)
-            return windows.pan_length(len(seeds), side // windows.LATENT_DOWNSCALE, inputs["stride"], inputs["loop"],
-                                      inputs["ping_pong"])
-    except (KeyError, TypeError):
-        return None  # an input fed by a link, or missing: the node itself will say what is wrong
-    return None
+    return walks.length_of(node["class_type"], node["inputs"])
 
 
 def total_frames(prompt: dict, override: int | None = None) -> int:

@@ -7,7 +7,8 @@ import pytest
 from scripts.bed import REPO
 
 PACK_NODES = [
-    "MeanderSeedWalk", "MeanderSeedChainWalk", "MeanderNoiseLoop", "MeanderNoisyLatent", "MeanderPingPong",
+    "MeanderSeedWalk", "MeanderSeedChainWalk", "MeanderSeedVariations", "MeanderNoiseLoop", "MeanderNoisyLatent",
+    "MeanderPingPong",
     "MeanderPromptTravel", "MeanderConditioningTravel", "MeanderPromptDrift", "MeanderPromptCircle",
     "MeanderLatentPan", "MeanderNoisePan", "MeanderFastRender",
     "MeanderTimedSeedWalk", "MeanderEvenRetime", "MeanderAudioPacing", "MeanderClickTrack",

@@ -75,3 +75,27 @@ def test_the_node_keeps_no_state_and_returns_an_empty_latent_of_the_window(comfy
     frames = walk_noise.generate_noise({"samples": torch.zeros(4, 16, 6, 9)})
     assert frames.shape == (4, 16, 6, 9)
     assert torch.equal(frames, noise.seed_walk(1, 2, (16, 6, 9), 10, "nlerp", "linear", 3, 4))
+
+
+def variations_node(strength=0.2, start_frame=0, frame_count=0) -> dict:
+    return {"class_type": "MeanderSeedVariations", "inputs": {
+        "seed": 11, "variation_seeds": "5, 6, 7", "strength": strength, "frames_per_variation": 2,
+        "easing": "linear", "closed": True, "width": graphs.SIZE, "height": graphs.SIZE, "start_frame": start_frame,
+        "frame_count": frame_count}}
+
+
+def test_seed_variations_at_strength_zero_render_the_seeds_image(comfy):
+    """Strength 0: the variation walk's keyframe is bit for bit KSampler's image for its seed."""
+    plain = graphs.read_latent(comfy, comfy.run(graphs.ksampler(11)))
+    still = graphs.read_latent(
+        comfy, comfy.run(graphs.custom_sampler(variations_node(0.0, 0, 1), ["4", 0], ["4", 1])))
+    assert torch.equal(still[0], plain[0])
+
+
+def test_seed_variations_move_around_the_seed_and_windows_are_slices(comfy):
+    whole = graphs.read_latent(comfy, comfy.run(graphs.custom_sampler(variations_node(), ["4", 0], ["4", 1])))
+    part = graphs.read_latent(
+        comfy, comfy.run(graphs.custom_sampler(variations_node(start_frame=2, frame_count=3), ["4", 0], ["4", 1])))
+    assert whole.shape[0] == 6 and part.shape[0] == 3
+    assert (part - whole[2:5]).abs().max() <= 1e-5 * whole.abs().max()
+    assert not torch.equal(whole[1], whole[0]) and bool(torch.isfinite(whole).all())

@@ -2,6 +2,7 @@
 
 import json
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -41,3 +42,32 @@ def test_server_renders_the_bundled_walk_to_mp4(server, comfy, node_info):
     assert [f["filename"] for f in files] == ["walk_00001_.mp4"]
     path: Path = comfy.output_dir / files[0]["subfolder"] / files[0]["filename"]
     assert path.stat().st_size > 1000
+
+
+def post_json(url: str, body: bytes) -> tuple[int, dict]:
+    request = urllib.request.Request(url, body, {"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def test_walk_plan_route_answers_from_the_walk_objects(server):
+    """The editor's preview asks the server: the walk's length, window and progress, or the node's error."""
+    route = server + "/meander/walk_plan"
+    seed_walk = {"seed_a": 1, "seed_b": 2, "frames": 5, "easing": "smoothstep", "start_frame": 1, "frame_count": 2}
+    status, plan = post_json(route, json.dumps({"node_type": "MeanderSeedWalk", "inputs": seed_walk}).encode())
+    assert status == 200 and plan == {"length": 5, "window": [1, 3], "frames": [0, 1, 2, 3, 4],
+                                      "progress": [0.0, 0.15625, 0.5, 0.84375, 1.0]}
+    status, plan = post_json(route, json.dumps({"node_type": "MeanderSeedWalk",
+                                                "inputs": {**seed_walk, "frames": 1}}).encode())
+    assert status == 200 and plan == {"error": "frames must be >= 2 for a walk from one seed to another, got 1"}
+    status, plan = post_json(route, json.dumps({"node_type": "MeanderSeedWalk",
+                                                "inputs": {**seed_walk, "frames": ["7", 0]}}).encode())
+    assert status == 200 and "frames is fed by a link" in plan["error"]
+    assert post_json(route, b"{not json")[0] == 400
+    assert post_json(route, json.dumps({"node_type": "KSampler", "inputs": {}}).encode())[0] == 400
+    assert post_json(route, json.dumps({"node_type": "MeanderSeedWalk", "inputs": {"seeds": {"a": 1}}}).encode())[0] \
+        == 400
+    assert post_json(route, b" " * (70 * 1024))[0] == 400
