@@ -1,7 +1,8 @@
-"""The one place the pack imports ComfyUI's V3 API from (pinned version, shared/STYLE.md)."""
+"""The one place the pack imports ComfyUI's public API from: the V3 node API (pinned version) and its torch helpers."""
 
 from dataclasses import fields
 
+from comfy_api.torch_helpers import set_torch_compile_wrapper
 from comfy_api.v0_0_2 import ComfyExtension, io, ui
 
 NEWER_SCHEMA_FIELDS = frozenset({"search_aliases"})
@@ -18,4 +19,4 @@ def schema(**values) -> io.Schema:
     return io.Schema(**{k: v for k, v in values.items() if k in known or k not in NEWER_SCHEMA_FIELDS})
 
 
-__all__ = ["ComfyExtension", "io", "schema", "ui"]
+__all__ = ["ComfyExtension", "io", "schema", "set_torch_compile_wrapper", "ui"]

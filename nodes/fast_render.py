@@ -7,9 +7,9 @@ import logging
 
 import comfy.model_management
 import torch
-from comfy_api.torch_helpers import set_torch_compile_wrapper
+from comfy.patcher_extension import WrappersMP
 
-from .comfy import io, schema
+from .comfy import io, schema, set_torch_compile_wrapper
 
 MODES = {
     "compile": "default",
@@ -17,6 +17,21 @@ MODES = {
     "off": None,
 }
 """Widget choice -> torch.compile mode (inductor backend, static shapes)."""
+CUDNN_KEY = "meander.cudnn_benchmark"
+
+
+def cudnn_benchmark_call(executor, *args, **kwargs):
+    """One model call with cuDNN's benchmark mode on, the process's own setting restored after.
+
+    The walk's batches all have one shape, so cuDNN may time its convolution kernels once and keep
+    the fastest; only the compiled model's calls change, never the rest of ComfyUI.
+    """
+    previous = torch.backends.cudnn.benchmark
+    torch.backends.cudnn.benchmark = True
+    try:
+        return executor(*args, **kwargs)
+    finally:
+        torch.backends.cudnn.benchmark = previous
 
 
 def compile_unavailable(device: torch.device) -> str | None:
@@ -65,7 +80,7 @@ class MeanderFastRender(io.ComfyNode):
         if reason:
             logging.warning("Fast Walk Render (Meander): not compiling, %s; rendering with the plain model.", reason)
             return io.NodeOutput(model)
-        torch.backends.cudnn.benchmark = True  # fixed shapes: let cuDNN time and keep its fastest convolutions
         patched = model.clone()
         set_torch_compile_wrapper(model=patched, backend="inductor", mode=MODES[mode], dynamic=False)
+        patched.add_wrapper_with_key(WrappersMP.APPLY_MODEL, CUDNN_KEY, cudnn_benchmark_call)
         return io.NodeOutput(patched)

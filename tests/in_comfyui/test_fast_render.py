@@ -1,6 +1,7 @@
 """Fast Walk Render in the real ComfyUI: on this CPU it falls back to the plain model, and says so."""
 
 import logging
+import sys
 
 import pytest
 import torch
@@ -48,3 +49,14 @@ def test_a_walk_through_the_fast_node_renders_the_plain_frames(comfy):
     graph["5"]["inputs"]["model"] = ["10", 0]
     graph["7"]["inputs"]["model"] = ["10", 0]
     assert torch.equal(graphs.read_latent(comfy, comfy.run(graph)), plain)
+
+
+def test_cudnn_benchmark_is_on_only_inside_the_compiled_models_calls(comfy):
+    """The compiled model's calls run with cuDNN's benchmark mode; the process's setting is left as it was."""
+    call = sys.modules[comfy.node_class("MeanderFastRender").__module__].cudnn_benchmark_call
+    before = torch.backends.cudnn.benchmark
+    seen = call(lambda x: (x, torch.backends.cudnn.benchmark), 3)
+    assert seen == (3, True) and torch.backends.cudnn.benchmark is before
+    with pytest.raises(RuntimeError):
+        call(lambda: (_ for _ in ()).throw(RuntimeError("boom")))
+    assert torch.backends.cudnn.benchmark is before
