@@ -40,6 +40,9 @@ from torch import Tensor
 from . import schedule
 
 LATENT_DOWNSCALE = 8
+LATENT_CHANNELS = 4
+"""Channels of the empty latent a walk node makes, as core EmptyLatentImage: the sampler widens them
+to the model's (16 for SD3 / Flux) before it asks the walk for noise."""
 """Image pixels per latent pixel along each axis (the SD-family VAEs): a W-pixel-wide image is W / 8 wide."""
 AXES = {"width": -1, "height": -2}
 SUBPIXEL = ("round", "lerp", "nlerp")

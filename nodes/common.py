@@ -8,7 +8,7 @@ from torch import Tensor
 
 from ..latent_ops import interpolate, noise, schedule
 from ..latent_ops.walks import MAX_FRAMES, NoiseWalk
-from ..latent_ops.windows import LATENT_DOWNSCALE
+from ..latent_ops.windows import LATENT_CHANNELS, LATENT_DOWNSCALE
 from .comfy import io
 from .validate import check_finite, check_noise_walk_memory
 
@@ -85,7 +85,7 @@ def empty_latent(count: int, width: int, height: int) -> dict[str, Tensor]:
 
     The sampler widens the channels to the model's (16 for SD3 / Flux) before asking for noise.
     """
-    shape = (count, 4, height // LATENT_DOWNSCALE, width // LATENT_DOWNSCALE)
+    shape = (count, LATENT_CHANNELS, height // LATENT_DOWNSCALE, width // LATENT_DOWNSCALE)
     return {"samples": torch.zeros(shape, device=comfy.model_management.intermediate_device())}
 
 

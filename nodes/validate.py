@@ -13,6 +13,8 @@ import comfy.model_management
 import torch
 from torch import Tensor
 
+from ..latent_ops.windows import LATENT_CHANNELS, LATENT_DOWNSCALE
+
 NOISE_WALK_BYTES_PER_VALUE = 32
 """Bytes a noise walk allocates per latent value of one frame: the float32 empty latent (4), the
 float32 noise frame (4), the float64 copies of both endpoints that slerp works on (16) and its
@@ -78,9 +80,9 @@ def check_memory(name: str, frames: int, bytes_per_frame: int, what: str, lower:
             f"or lower {lower}")
 
 
-def latent_values(width: int, height: int, channels: int = 4) -> int:
-    """Values of one latent frame of an image of width x height (C x height/8 x width/8)."""
-    return channels * (height // 8) * (width // 8)
+def latent_values(width: int, height: int) -> int:
+    """Values of one empty walk latent of an image of width x height (C x height/8 x width/8)."""
+    return LATENT_CHANNELS * (height // LATENT_DOWNSCALE) * (width // LATENT_DOWNSCALE)
 
 
 def check_noise_walk_memory(frames: int, width: int, height: int, name: str = "frame_count") -> None:

@@ -87,6 +87,11 @@ def chain(**kw):
             **SIZE, **WINDOW, **kw}
 
 
+def variations(**kw):
+    return {"seed": 7, "variation_seeds": "1, 2, 3", "strength": 0.2, "frames_per_variation": 3, "easing": "linear",
+            "closed": True, **SIZE, **WINDOW, **kw}
+
+
 def loop(**kw):
     return {"seed_x": 1, "seed_y": 2, "frames": 4, "radius": 1.0, "centre_seed": 3, **SIZE, **WINDOW, **kw}
 
@@ -154,6 +159,14 @@ def equal_seeds_stand_still(out, node):
     frames = noise_of(out)
     z = noise_ops.seed_noise(7, (4, 8, 8))
     assert torch.equal(frames[0], z) and torch.equal(frames[-1], z)
+    assert all(torch.allclose(f, z, rtol=1e-6, atol=1e-6) for f in frames)
+
+
+def variations_stand_still(out, node):
+    """Strength 0: every keyframe is seed 7's noise bit for bit, the frames between it to float32 rounding."""
+    frames = noise_of(out)
+    z = noise_ops.seed_noise(7, (4, 8, 8))
+    assert torch.equal(frames[0], z) and torch.equal(frames[3], z)
     assert all(torch.allclose(f, z, rtol=1e-6, atol=1e-6) for f in frames)
 
 
@@ -335,6 +348,17 @@ CATALOGUE = [
     ("chain, too many frames for memory", "MeanderSeedChainWalk",
      lambda: chain(seeds="1, 2, 3, 4, 5", frames_per_segment=100000, width=4096, height=4096),
      r"^frames_per_segment: 400001 frames of 4096x4096 walk noise and latents need about 12\.2 TiB"),
+    # seed variations
+    ("variations, strength above 1", "MeanderSeedVariations", lambda: variations(strength=1.5),
+     r"^strength must be in 0\.\.1 \(0 = the seed's own image, 1 = the variation seeds' images\), got 1\.5$"),
+    ("variations, NaN strength", "MeanderSeedVariations", lambda: variations(strength=NAN),
+     r"^strength must be in 0\.\.1 .*, got nan$"),
+    ("variations, one variation seed", "MeanderSeedVariations", lambda: variations(variation_seeds="4"),
+     r"^variation_seeds must list at least 2 seeds separated by commas"),
+    ("variations, frames_per_variation 0", "MeanderSeedVariations", lambda: variations(frames_per_variation=0),
+     r"^frames_per_variation must be >= 1, got 0$"),
+    ("variations, strength 0 stands still on the seed", "MeanderSeedVariations",
+     lambda: variations(seed=7, strength=0.0), variations_stand_still),
     # circular loop
     ("loop, frames 1", "MeanderNoiseLoop", lambda: loop(frames=1), r"^frames must be >= 2 for a loop, got 1$"),
     ("loop, equal seeds", "MeanderNoiseLoop", lambda: loop(seed_y=1),
@@ -535,7 +559,8 @@ def test_the_catalogue_covers_every_walk_node_and_30_inputs():
     assert len(CATALOGUE) >= 30
     assert len({row[0] for row in CATALOGUE}) == len(CATALOGUE)
     covered = {row[1] for row in CATALOGUE}
-    assert covered >= {"MeanderSeedWalk", "MeanderSeedChainWalk", "MeanderNoiseLoop", "MeanderPingPong",
+    assert covered >= {"MeanderSeedWalk", "MeanderSeedChainWalk", "MeanderSeedVariations", "MeanderNoiseLoop",
+                       "MeanderPingPong",
                        "MeanderPromptTravel", "MeanderConditioningTravel", "MeanderPromptDrift", "MeanderPromptCircle",
                        "MeanderLatentPan", "MeanderNoisePan", "MeanderTimedSeedWalk", "MeanderWalkMetrics",
                        "MeanderTrajectoryPlot", "MeanderEvenRetime", "MeanderAudioPacing", "MeanderFastRender"}
