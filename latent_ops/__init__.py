@@ -1,1 +1,1 @@
-"""Pure torch math of latent walks (shared/SPEC.md). Never imports ComfyUI."""
+"""Pure torch math of latent walks (docs/SPEC.md). Never imports ComfyUI."""

@@ -1,4 +1,4 @@
-"""Embedding walks: prompt travel, drift and circular walks (shared/SPEC.md, "Embedding walks").
+"""Embedding walks: prompt travel, drift and circular walks (docs/SPEC.md, "Embedding walks").
 
 An embedding is a text encoder's output of shape (1, T, D) (77 x 768 for SD1; T grows in steps
 of 77 for long prompts) or a pooled output of shape (1, D'). A walk of N frames returns frames
@@ -28,7 +28,7 @@ PADDING = ("repeat", "zeros")
 """How embeddings of different token lengths are brought to one length (see pad_tokens)."""
 
 DIRECTIONS = ("ones", "random")
-"""Drift directions: all ones (000's owl walk) or a seeded Gaussian direction of unit RMS."""
+"""Drift directions: all ones (the owl walk of "Beyond Static Image Generation") or a seeded unit-RMS Gaussian."""
 
 MAX_REPEAT = 16
 """pad = "repeat" pads to lcm(T_i) tokens; beyond this many times the longest it is refused (use zeros)."""
@@ -271,7 +271,7 @@ def drift_walk(
 ) -> Tensor:
     """Frames [start, start + count) of e_k = e_0 + k step d, k = 0..N-1, for e_0 of shape (1, ...).
 
-    d is all ones (000's owl walk: 150 steps of 0.002) or, for "random", a Gaussian direction
+    d is all ones (the owl walk: 150 steps of 0.002) or, for "random", a Gaussian direction
     of unit RMS drawn from `generator` (unit_rms_direction). Frame 0 is e_0 exactly.
     """
     if frames < 1:

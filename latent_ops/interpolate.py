@@ -1,4 +1,4 @@
-"""lerp, nlerp and slerp of latents, vectorised over frames (shared/SPEC.md, "Interpolation").
+"""lerp, nlerp and slerp of latents, vectorised over frames (docs/SPEC.md, "Interpolation").
 
 Every function takes `a` and `b` of shape (N, *S) (or broadcastable to it, e.g. (1, *S)) and
 times `t` of shape (N,), and returns frame k = interp(a_k, b_k, t_k) of shape (N, *S). Each
@@ -14,7 +14,7 @@ import torch
 from torch import Tensor
 
 SLERP_PARALLEL_THRESHOLD = 0.9995
-"""|cos theta| above which slerp falls back to lerp (004's DOT_THRESHOLD)."""
+"""|cos theta| above which slerp falls back to lerp (DOT_THRESHOLD of stablediffusionwalk.py)."""
 
 
 def _work_dtype(x: Tensor) -> torch.dtype:

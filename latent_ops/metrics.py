@@ -1,4 +1,4 @@
-"""Walk quality figures (shared/SPEC.md, "Walk quality figures") and the 2D projection of a walk.
+"""Walk quality figures (docs/SPEC.md, "Walk quality figures") and the 2D projection of a walk.
 
 Every function takes a walk as a tensor of shape (N, *S): frame k is item k, treated as one flat
 vector over S (latents B x C x H x W or B x C x T x H x W, images B x H x W x C alike). The math
@@ -29,7 +29,7 @@ def step_distances(x: Tensor, closed: bool = False) -> Tensor:
     """RMS frame-to-frame distances d_k = |z_{k+1} - z_k|_2 / sqrt(D), k = 0..N-2, shape (N - 1,).
 
     D is the number of values in one frame, so a distance does not grow with the resolution (it is
-    the Euclidean distance of SPEC.md up to the constant 1 / sqrt(D); ratios and the CV are the
+    the Euclidean distance up to the constant 1 / sqrt(D); ratios and the CV are the
     same). closed=True appends the seam step d_{N-1} = |z_0 - z_{N-1}| / sqrt(D): shape (N,).
     """
     z = _flat(x)
@@ -83,10 +83,10 @@ def walk_metrics(x: Tensor) -> dict[str, object]:
 
 
 def clip_scores(text: Tensor, images: Tensor) -> Tensor:
-    """CLIPScore of each frame against a prompt (001's definition): max(100 cos(z_text, z_k), 0).
+    """CLIPScore of each frame against a prompt (from "Exploring the latent space"): max(100 cos(z_text, z_k), 0).
 
     `text` is the prompt's CLIP embedding (D,) or (1, D), `images` the frames' image embeddings
-    (N, D) from the same CLIP. The mean over the frames is 001's InterpScore. float64, shape (N,).
+    (N, D) from the same CLIP. The mean over the frames is the InterpScore of that post. float64, shape (N,).
     """
     t = text.detach().reshape(-1).to(device="cpu", dtype=torch.float64)
     z = _flat(images)

@@ -1,4 +1,4 @@
-"""Seed noise and noise walks (shared/SPEC.md, "Noise of a seed", "Circular noise loop").
+"""Seed noise and noise walks (docs/SPEC.md, "Noise of a seed", "Circular noise loop").
 
 Every walk returns frames [start, start + count) of the whole walk (count 0: to the end) as
 float32 on the CPU, each frame a pure function of the parameters and its index, so any window

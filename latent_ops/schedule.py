@@ -1,4 +1,4 @@
-"""Frame times and easing of walks (shared/SPEC.md, "Frame times and easing")."""
+"""Frame times and easing of walks (docs/SPEC.md, "Frame times and easing")."""
 
 from __future__ import annotations
 

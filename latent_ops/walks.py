@@ -457,6 +457,9 @@ WALKS: dict[str, type[Walk]] = {cls.node_id: cls for cls in (
     PromptTravel, ConditioningTravel, PromptDrift, PromptCircle)}
 """Node id -> its walk. A Latent Pan is not here: its length depends on the batch it is given."""
 
+BATCH_LENGTH = {"MeanderLatentPan": "the frame count follows the latents it is given (see it when the graph runs)"}
+"""Walk nodes whose length no widget fixes, with what the editor says instead of a plan."""
+
 
 PLAN_POINTS = 512
 """The most frames whose progress a plan lists: enough for the editor's plot of any walk."""

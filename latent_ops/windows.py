@@ -1,9 +1,9 @@
-"""Latent translation windows: pans and wipes across a strip of latents (shared/SPEC.md).
+"""Latent translation windows: pans and wipes across a strip of latents (docs/SPEC.md, "Latent translation windows").
 
 K latents z_0 .. z_{K-1}, each of shape (*P, H, W) (P is C, or C x T for video latents), are
 concatenated along W (axis "width") or H (axis "height") into one strip of length L_s = K S,
 S being the latents' size along that axis. A pan's frame at offset o is the window
-`strip[..., o : o + S]` along the axis (001_bf7ac5c818ab951d.txt's operator T); a wipe's frame
+`strip[..., o : o + S]` along the axis (operator T of "Exploring the latent space"); a wipe's frame
 at offset o = i S + t keeps the first S - t rows/columns of z_i and takes the last t of z_{i+1}
 in place, without shifting.
 

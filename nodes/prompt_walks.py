@@ -34,7 +34,7 @@ def embedding_method_input() -> io.Combo.Input:
     return io.Combo.Input(
         "method", options=list(embedding.METHODS), default="slerp",
         tooltip="slerp: along the arc between the embeddings (keeps their size); lerp: straight line "
-        "(000's prompt interpolation).")
+        "(the prompt interpolation of 'Beyond Static Image Generation').")
 
 
 def per_input() -> io.Combo.Input:
@@ -192,10 +192,10 @@ class MeanderPromptDrift(io.ComfyNode):
                 io.Conditioning.Input("conditioning", tooltip="The prompt to start from (a text encoder's output)."),
                 io.Int.Input("frames", default=150, min=1, max=MAX_FRAMES, tooltip="Frames in the whole walk."),
                 io.Float.Input("step", default=0.002, min=-1.0, max=1.0, step=0.0001,
-                               tooltip="How far each frame moves along d, per embedding value (0.002: 000's owl walk; "
+                               tooltip="How far each frame moves along d, per embedding value (0.002: the owl walk; "
                                "150 frames then move 0.3 per value)."),
                 io.Combo.Input("direction", options=list(embedding.DIRECTIONS), default="ones",
-                               tooltip="ones: every value drifts the same way (000); random: a seeded direction of "
+                               tooltip="ones: every value drifts the same way; random: a seeded direction of "
                                "unit RMS."),
                 frame_seed_input(),
                 *size_inputs(),

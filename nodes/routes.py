@@ -33,6 +33,8 @@ def answer(body: Any) -> tuple[int, dict]:
     if not isinstance(body, dict) or not isinstance(body.get("node_type"), str) or \
             not isinstance(body.get("inputs"), dict):
         return 400, {"error": 'send {"node_type": "<walk node id>", "inputs": {name: value, ...}}'}
+    if body["node_type"] in walks.BATCH_LENGTH:
+        return 200, {"error": walks.BATCH_LENGTH[body["node_type"]]}
     if body["node_type"] not in walks.WALKS:
         return 400, {"error": f"node_type {body['node_type'][:80]!r} is not a walk node: one of "
                               f"{', '.join(sorted(walks.WALKS))}"}

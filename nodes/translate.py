@@ -134,7 +134,7 @@ class MeanderNoisePan(io.ComfyNode):
             display_name="Noise Pan (Meander)",
             category=CATEGORY,
             description="Lays the noise of K seeds side by side and slides a window across it, one frame's "
-            "starting noise per window (001's translation experiment): the picture moves and changes as it "
+            "starting noise per window (as in 'Exploring the latent space'): the picture moves and changes as it "
             "goes. Frame 0 is exactly KSampler's image for the first seed, the last frame the last seed's "
             "(open pan). " + STEP_NOISE_NOTE,
             inputs=[

@@ -1,43 +1,80 @@
 // Meander's editor extension: under each walk node, a live label of the frames it emits and the
 // video's length at the graph's fps, and a plot of each frame's progress along the walk (the
 // easing, the keyframes' spacing) with the emitted window highlighted. Drawn on the canvas; never
-// saved in the workflow. On Save Walk Video Segment, a button that queues every window of the walk.
+// saved in the workflow. On Save Walk Video Segment, a button that queues every window of the walk,
+// through the extension's command Meander.QueueEveryWindow (also in the command palette and
+// callable as app.extensionManager.command.execute). Public frontend API only: graph.nodes,
+// canvas.selectedItems, extension commands, extensionManager.toast, api.fetchApi (frontends 1.32
+// to 1.49). The preview never derives a walk: it asks the pack's route /meander/walk_plan, which
+// answers with the walk object the node itself runs (latent_ops/walks.py).
+import { api } from "../../scripts/api.js";
 import { app } from "../../scripts/app.js";
-import { WALKS, emittedWindow, walkLabel, windowPlan } from "./walk_math.js";
+import { walkLabel, windowPlan } from "./walk_math.js";
 
 const PREVIEW = "meander_preview";
 const PREVIEW_HEIGHT = 96;
 const DEFAULT_FPS = 24;
 const FPS_NODES = ["CreateVideo", "SaveAnimatedWEBP", "SaveAnimatedPNG"];
 
-const NO_PLAN = { MeanderLatentPan: "frame count follows the input latents" };
+const PLAN_ROUTE = "/meander/walk_plan";
 
-function widgetValues(node) {
+/** Widget values by name; a linked input as its link [origin id, slot], an unconnected socket as null. */
+function walkInputs(node) {
   const values = {};
-  for (const w of node.widgets ?? []) if (w.name) values[w.name] = w.value;
-  values.linked_keyframes = (node.inputs ?? []).filter((i) => i.type === "CONDITIONING" && i.link != null).length;
+  for (const w of node.widgets ?? []) if (w.name && w.name !== PREVIEW) values[w.name] = w.value;
+  (node.inputs ?? []).forEach((input, slot) => {
+    const link = input.link != null ? node.getInputLink(slot) : null;
+    if (link) values[input.name] = [String(link.origin_id), link.origin_slot];
+    else if (!input.widget) values[input.name] = null;
+  });
   return values;
 }
 
 function graphFps(node) {
-  for (const other of node.graph?._nodes ?? []) {
+  for (const other of node.graph?.nodes ?? []) {
     if (!FPS_NODES.includes(other.type)) continue;
-    const fps = widgetValues(other).fps;
+    const fps = other.widgets?.find((w) => w.name === "fps")?.value;
     if (typeof fps === "number" && fps > 0) return fps;
   }
   return DEFAULT_FPS;
 }
 
-/** The preview state of a walk node: label text and the walk progress of each frame to plot. */
-function previewOf(node) {
-  const values = widgetValues(node);
-  const plan = WALKS[node.comfyClass]?.(values);
-  if (!plan) {
-    const label = NO_PLAN[node.comfyClass] ?? "no frames: check the walk's settings";
-    return { label, times: [], window: [0, 0] };
+function isWalk(node) {
+  return Boolean(node.widgets?.some((w) => w.name === "start_frame") && node.widgets?.some((w) => w.name === "frame_count"));
+}
+
+/** The server's plan of a walk node ({length, window, frames, progress} or {error}), cached per inputs. */
+const plans = new WeakMap();
+
+async function fetchPlan(node) {
+  const body = JSON.stringify({ node_type: node.comfyClass, inputs: walkInputs(node) });
+  const cached = plans.get(node);
+  if (cached?.body === body && cached.plan) return cached.plan;
+  const response = await api.fetchApi(PLAN_ROUTE, { method: "POST", body, headers: { "Content-Type": "application/json" } });
+  const plan = await response.json();
+  plans.set(node, { body, plan });
+  return plan;
+}
+
+/** The last plan of this node's current inputs, asking the server for a new one when they changed. */
+function currentPlan(node) {
+  const body = JSON.stringify({ node_type: node.comfyClass, inputs: walkInputs(node) });
+  const cached = plans.get(node);
+  if (cached?.body !== body && !cached?.pending) {
+    plans.set(node, { ...cached, pending: true });
+    fetchPlan(node)
+      .catch((error) => plans.set(node, { body, plan: { error: `no walk plan from the server: ${error}` } }))
+      .finally(() => node.setDirtyCanvas(true, false));
   }
-  const window = emittedWindow(plan.total, values);
-  return { label: walkLabel(plan.total, window, graphFps(node)), times: plan.progress, window };
+  return cached?.plan ?? null;
+}
+
+/** The preview state of a walk node: label text, the plotted frames' progress and the emitted window. */
+function previewOf(node) {
+  const plan = currentPlan(node);
+  if (!plan) return { label: "…", frames: [], progress: [], length: 0, window: [0, 0] };
+  if (plan.error) return { label: plan.error, frames: [], progress: [], length: 0, window: [0, 0] };
+  return { label: walkLabel(plan.length, plan.window, graphFps(node)), ...plan };
 }
 
 function drawPreview(ctx, node, width, y) {
@@ -52,10 +89,11 @@ function drawPreview(ctx, node, width, y) {
   const h = PREVIEW_HEIGHT - 30;
   ctx.strokeStyle = "#555";
   ctx.strokeRect(x0, top, w, h);
-  const n = state.times.length;
+  const last = state.length - 1;
   const [start, stop] = state.window;
-  state.times.forEach((t, k) => {
-    const px = x0 + (n > 1 ? (k / (n - 1)) * w : w / 2);
+  state.progress.forEach((t, i) => {
+    const k = state.frames[i];
+    const px = x0 + (last > 0 ? (k / last) * w : w / 2);
     const py = top + h - t * h;
     ctx.fillStyle = k >= start && k < stop ? "#7fd4ff" : "#666";
     ctx.fillRect(px - 1.5, py - 1.5, 3, 3);
@@ -71,37 +109,56 @@ function widget(node, name) {
 }
 
 /** Why the graph's windows cannot be queued, or null: the walks, their window size and the saver's frames. */
-function windowProblem(saver, walks, total, batch) {
+async function windowProblem(saver, walks, total, batch) {
   if (!walks.length) return "no walk node (one with start_frame and frame_count) in the graph";
   if (new Set(walks.map((w) => widget(w, "frame_count").value)).size !== 1)
     return "give every walk node the same frame_count (the window size)";
   for (const walk of walks) {
-    const plan = WALKS[walk.comfyClass]?.(widgetValues(walk));
-    if (plan && plan.total !== total)
-      return `the walk has ${plan.total} frames but the saver's frames is ${total}: make them equal`;
+    const plan = await fetchPlan(walk);
+    if (plan.length && plan.length !== total)
+      return `the walk has ${plan.length} frames but the saver's frames is ${total}: make them equal`;
   }
   if (!(batch >= 1)) return "set frame_count on the walk to the window size (frames per queue), not 0";
-  const unfixed = (saver.graph?._nodes ?? []).flatMap((n) =>
+  const unfixed = (saver.graph?.nodes ?? []).flatMap((n) =>
     (n.widgets ?? []).filter((w) => w.name === "control_after_generate" && w.value !== "fixed").map(() => n.title));
   if (unfixed.length)
     return `set "control after generate" to fixed on ${unfixed.join(", ")}: a seed that changes between windows makes another walk`;
   return null;
 }
 
+const SAVER_TITLE = "Save Walk Video Segment";
+const QUEUE_COMMAND = "Meander.QueueEveryWindow";
+
+function toast(severity, summary, detail) {
+  app.extensionManager.toast.add({ severity, summary, detail, life: 8000 });
+}
+
+/** The saver the command acts on: the one it was given, else the only one selected, else the only one shown. */
+function chosenSaver(metadata) {
+  if (metadata?.node) return metadata.node;
+  const isSaver = (n) => n?.comfyClass === SEGMENT_SAVER;
+  const selected = [...(app.canvas?.selectedItems ?? [])].filter(isSaver);
+  if (selected.length === 1) return selected[0];
+  const shown = (app.canvas?.graph?.nodes ?? []).filter(isSaver);
+  return !selected.length && shown.length === 1 ? shown[0] : null;
+}
+
 /**
  * Queue the whole walk, one prompt per window: set every walk's start_frame / frame_count and the
  * saver's start_frame, queue, repeat; then put the widgets back. The saver keeps segments already
- * saved and stitches once all are there.
+ * saved and stitches once all are there. Progress shows as the button's label (its name stays,
+ * so the button can be found again).
  */
-async function queueEveryWindow(saver, button) {
-  const walks = (saver.graph?._nodes ?? []).filter((n) => widget(n, "start_frame") && widget(n, "frame_count"));
+async function queueEveryWindow(saver) {
+  const walks = (saver.graph?.nodes ?? []).filter(isWalk);
   const total = widget(saver, "frames").value;
   const batch = walks.length ? widget(walks[0], "frame_count").value : 0;
-  const problem = windowProblem(saver, walks, total, batch);
+  const problem = await windowProblem(saver, walks, total, batch);
   if (problem) {
-    alert(`Save Walk Video Segment: cannot queue every window: ${problem}.`);
-    return 0;
+    toast("warn", `${SAVER_TITLE}: cannot queue every window`, `${problem}.`);
+    return;
   }
+  const button = widget(saver, QUEUE_ALL);
   const touched = [...walks.flatMap((n) => [widget(n, "start_frame"), widget(n, "frame_count")]), widget(saver, "start_frame")];
   const before = touched.map((w) => w.value);
   const windows = windowPlan(total, batch);
@@ -112,27 +169,45 @@ async function queueEveryWindow(saver, button) {
         widget(walk, "frame_count").value = stop - start;
       }
       widget(saver, "start_frame").value = start;
-      button.name = `queueing window ${k + 1} of ${windows.length}`;
+      if (button) button.label = `queueing window ${k + 1} of ${windows.length}`;
       await app.queuePrompt(0, 1);
     }
   } finally {
     touched.forEach((w, i) => (w.value = before[i]));
-    button.name = QUEUE_ALL;
+    if (button) button.label = undefined;
     saver.setDirtyCanvas(true, true);
   }
-  return windows.length;
+  toast("success", SAVER_TITLE, `queued ${windows.length} windows of the ${total}-frame walk; the video is stitched once every segment is saved`);
+}
+
+async function runQueueCommand(metadata) {
+  const saver = chosenSaver(metadata);
+  if (!saver) {
+    toast("warn", `${SAVER_TITLE}: cannot queue every window`, `select the ${SAVER_TITLE} node whose windows to queue.`);
+    return;
+  }
+  await queueEveryWindow(saver);
 }
 
 app.registerExtension({
   name: "meander.walkPreview",
+  commands: [
+    {
+      id: QUEUE_COMMAND,
+      label: `Queue every window of the walk (${SAVER_TITLE})`,
+      icon: "pi pi-play",
+      function: runQueueCommand,
+    },
+  ],
   nodeCreated(node) {
     if (node.comfyClass === SEGMENT_SAVER) {
-      const button = node.addWidget("button", QUEUE_ALL, null, () => queueEveryWindow(node, button), { serialize: false });
+      // The button runs the command on its own node: the same path as the palette and the tests.
+      const run = () => app.extensionManager.command.execute(QUEUE_COMMAND, { metadata: { node } });
+      const button = node.addWidget("button", QUEUE_ALL, null, run, { serialize: false });
       button.serialize = false;
-      node.meanderQueueEveryWindow = () => queueEveryWindow(node, button);
       return;
     }
-    if (!(node.comfyClass in WALKS)) return;
+    if (!isWalk(node)) return;
     node.addCustomWidget({
       name: PREVIEW,
       type: PREVIEW,

@@ -1,4 +1,4 @@
-"""latent_ops.embedding against shared/SPEC.md, "Embedding walks" and "Frame times and easing"."""
+"""latent_ops.embedding against docs/SPEC.md, "Embedding walks" and "Frame times and easing"."""
 
 import math
 

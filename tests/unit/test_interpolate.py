@@ -1,4 +1,4 @@
-"""latent_ops.interpolate against shared/SPEC.md, "Interpolation between a and b"."""
+"""latent_ops.interpolate against docs/SPEC.md, "Interpolation"."""
 
 import math
 
@@ -49,7 +49,7 @@ def test_slerp_and_nlerp_keep_unit_variance(method):
 
 
 def test_lerp_variance_follows_its_curve():
-    """lerp's variance is (1 - t)^2 + t^2: 0.5 in the middle (the blur of 001)."""
+    """lerp's variance is (1 - t)^2 + t^2: 0.5 in the middle (the blur in "Exploring the latent space")."""
     a, b = gaussian(5), gaussian(6)
     t = torch.linspace(0, 1, 11)
     var = interpolate.lerp(a, b, t).flatten(1).var(dim=1)

@@ -1,4 +1,4 @@
-"""latent_ops.metrics against shared/SPEC.md, "Walk quality figures", with known answers."""
+"""latent_ops.metrics against docs/SPEC.md, "Walk quality figures", with known answers."""
 
 import math
 
@@ -81,7 +81,7 @@ def test_pca_keeps_distances_of_planar_frames(seed, n, dim):
 
 
 def test_pca_of_slerp_is_an_arc_and_of_lerp_a_line():
-    """001's picture: in the common plane, slerp's path stays on a circle, lerp's on a chord (collinear)."""
+    """In the common plane, slerp's path stays on a circle, lerp's on a chord (collinear)."""
     a, b = gaussian(7), gaussian(8)
     b = b * a.norm() / b.norm()
     t = schedule.frame_times(9)

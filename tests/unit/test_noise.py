@@ -1,4 +1,4 @@
-"""latent_ops.noise: seed noise and the seed walk (shared/SPEC.md, "Noise of a seed")."""
+"""latent_ops.noise: seed noise and the seed walk (docs/SPEC.md, "Noise of a seed")."""
 
 import math
 

@@ -1,4 +1,4 @@
-"""shared/SPEC.md's identities for every walk family, over random shapes, dtypes, frame counts and seeds.
+"""docs/SPEC.md's identities for every walk family, over random shapes, dtypes, frame counts and seeds.
 
 Endpoints exact, unit variance, loop closure, window == slice, and no NaN anywhere (degenerate
 endpoints included). Each test states its identity; hypothesis draws the inputs.

@@ -1,4 +1,4 @@
-"""latent_ops.schedule against shared/SPEC.md, "Frame times and easing"."""
+"""latent_ops.schedule against docs/SPEC.md, "Frame times and easing"."""
 
 import math
 

@@ -1,4 +1,4 @@
-"""web/walk_math.js (the editor's previews) computes what latent_ops.schedule computes."""
+"""web/walk_math.js: the editor's label and the window plan of the queue button (video_ops.segments.plan)."""
 
 import json
 import shutil
@@ -6,9 +6,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-import torch
 
-from latent_ops import embedding, schedule, windows
 from video_ops import segments
 
 WALK_MATH = Path(__file__).resolve().parents[2] / "web" / "walk_math.js"
@@ -22,45 +20,15 @@ def run_js(expression: str):
 
 
 @pytest.mark.skipif(NODE is None, reason="node is not installed: the JS preview math is not checked")
-def test_js_easing_and_frame_times_match_python():
-    t = torch.linspace(0, 1, 21, dtype=torch.float64)
-    names = list(schedule.EASINGS)
-    js = run_js(f"{json.dumps(names)}.map(e => {json.dumps(t.tolist())}.map(t => m.ease(t, e)))")
-    for name, values in zip(names, js, strict=True):
-        assert values == pytest.approx(schedule.ease(t, name).tolist(), abs=1e-12), name
-    assert run_js("[m.frameTimes(5), m.frameTimes(4, true)]") == [
-        schedule.frame_times(5).tolist(), schedule.frame_times(4, closed=True).tolist()]
+def test_js_label_counts_the_window_at_the_fps():
+    assert run_js("[m.walkLabel(48, [0, 48], 24), m.walkLabel(48, [8, 20], 12)]") == [
+        "48 frames · 2.00 s at 24 fps", "frames 8-19 of 48 · 1.00 s at 12 fps"]
 
 
-@pytest.mark.skipif(NODE is None, reason="node is not installed: the JS preview math is not checked")
-def test_js_window_matches_schedule_window():
-    for start, count in [(0, 0), (3, 0), (2, 5)]:
-        window = schedule.window(10, start, count)
-        assert run_js(f"m.emittedWindow(10, {{start_frame: {start}, frame_count: {count}}})") == [
-            window.start, window.stop]
-
-
-@pytest.mark.skipif(NODE is None, reason="node is not installed: the JS preview math is not checked")
-def test_js_frame_counts_match_latent_ops():
-    """Chains, pans and prompt schedules: the editor's counts are latent_ops' counts."""
-    chains = [(3, 4, False), (3, 4, True), (5, 1, False)]
-    pans = [(2, 64, 1.0, False, False), (3, 8, 2.0, False, True), (2, 8, 3.0, False, False), (3, 8, 2.5, True, False)]
-    js = run_js(f"[{json.dumps(chains)}.map(c => m.chainLength(...c)), {json.dumps(pans)}.map(p => m.panLength(...p))]")
-    assert js[0] == [schedule.chain_length(*c) for c in chains]
-    assert js[1] == [windows.pan_length(*p) for p in pans]
-    text = '# a walk\n0: a dog\n"48": "a cat",\n20: a fox: red\n'
-    assert run_js(f"m.keyframePositions({json.dumps(text)})") == [k for k, _ in embedding.parse_keyframes(text)]
-
-
-@pytest.mark.skipif(NODE is None, reason="node is not installed: the JS preview math is not checked")
-def test_js_keyframe_progress_follows_the_chain_times():
-    """Progress (i + e(t)) / segments of each frame equals latent_ops' chain segment and time."""
-    for closed in (False, True):
-        total = schedule.chain_length(3, 4, closed)
-        seg, t = schedule.chain_times(3, 4, closed, range(total))
-        expected = ((seg.double() + schedule.ease(t, "smoothstep")) / (3 if closed else 2)).tolist()
-        js = run_js(f"m.keyframeProgress([0, 4, 8], {total}, {json.dumps(closed)}, 'smoothstep')")
-        assert js == pytest.approx(expected, abs=1e-12), closed
+def test_walk_math_holds_no_walk_formula():
+    """Lengths, windows and frame times come from latent_ops.walks through the server, never from JS."""
+    text = WALK_MATH.read_text()
+    assert "export const WALKS" not in text and "ease(" not in text and "chainLength" not in text
 
 
 @pytest.mark.skipif(NODE is None, reason="node is not installed: the JS preview math is not checked")

@@ -1,4 +1,4 @@
-"""latent_ops.windows: pans and wipes across a strip of latents (shared/SPEC.md, "Latent translation windows")."""
+"""latent_ops.windows: pans and wipes across a strip of latents (docs/SPEC.md, "Latent translation windows")."""
 
 import math
 
