@@ -9,6 +9,7 @@ output/, temp/ and user/, so a run never writes into the ComfyUI tree or the use
 from __future__ import annotations
 
 import asyncio
+import importlib
 import os
 import sys
 import uuid
@@ -33,6 +34,11 @@ def host_version() -> str:
     """The ComfyUI version of the tree (its comfyui_version.py), e.g. '0.3.75'."""
     text = (comfy_dir() / "comfyui_version.py").read_text()
     return text.split("__version__", 1)[1].split("=", 1)[1].split()[0].strip("\"'")
+
+
+def node_classes() -> dict[str, type]:
+    """ComfyUI's NODE_CLASS_MAPPINGS (its top-level `nodes` module, not this pack's nodes/ folder)."""
+    return importlib.import_module("nodes").NODE_CLASS_MAPPINGS
 
 
 def import_comfy_path() -> Path:
@@ -104,9 +110,8 @@ class Bed:
         return Path(self.folder_paths.get_output_directory())
 
     def node_class(self, node_type: str) -> type:
-        import nodes
-
-        return nodes.NODE_CLASS_MAPPINGS[node_type]
+        """The class ComfyUI registered for `node_type` (a core node or a custom one)."""
+        return node_classes()[node_type]
 
     def validate(self, prompt: dict) -> list[str]:
         """ComfyUI's own validate_prompt on an API-format graph: its output node ids, or GraphError."""
@@ -164,10 +169,9 @@ def boot(base: Path, cpu: bool = True, cache: bool = False) -> Bed:
     args.disable_api_nodes = True
     import utils.extra_config  # noqa: F401  (before nodes: nodes puts comfy/ first on sys.path)
 
-    import nodes
-
-    asyncio.run(nodes.init_extra_nodes(init_custom_nodes=True, init_api_nodes=False))
-    if "MeanderSeedWalk" not in nodes.NODE_CLASS_MAPPINGS:
+    comfy_nodes = importlib.import_module("nodes")  # ComfyUI's top-level nodes module, not this pack's nodes/
+    asyncio.run(comfy_nodes.init_extra_nodes(init_custom_nodes=True, init_api_nodes=False))
+    if "MeanderSeedWalk" not in node_classes():
         raise RuntimeError(f"ComfyUI did not load the pack from {base / 'custom_nodes' / PACK_NAME}")
     _BED = Bed(base, cache)
     return _BED

@@ -2,7 +2,8 @@
 
 Run `make workflows` after changing a node's inputs; the tests fail while a committed workflow
 differs from what this builds. Each NAME.json gets NAME.jpg, the picture ComfyUI's template
-browser shows for it (scripts/thumbnails.py). The workflows are built on the oldest ComfyUI the
+browser shows for it: the Thumbnail of its BUNDLED entry, drawn by scripts/thumbnails.py. One
+BUNDLED entry per workflow holds all of it. The workflows are built on the oldest ComfyUI the
 pack supports (BUILT_ON): a newer frontend reads an older workflow's widgets in order and fills
 the widgets its host added, while an older frontend cannot read a newer host's dynamic widgets.
 """
@@ -14,8 +15,22 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import torch
+
+from latent_ops import embedding, noise, walks
 from scripts import bed
-from scripts.thumbnails import THUMBNAILS
+from scripts.thumbnails import (
+    COLOURS,
+    LATENT,
+    Paths,
+    Thumbnail,
+    Walk,
+    paced_by_beats,
+    pan_strip,
+    prompt_keys,
+    seed_walk_frames,
+    window_colours,
+)
 from scripts.thumbnails import render as render_thumbnail
 from scripts.workflow import NodeInfo, UIGraph, dump, node_info_of
 
@@ -100,7 +115,7 @@ def fast_seed_walk(node_info: NodeInfo) -> dict:
 
 
 def noise_pan(node_info: NodeInfo) -> dict:
-    """001's translation experiment: a window slides across two seeds' noise side by side, then sampled."""
+    """The translation of "Exploring the latent space": a window slides over two seeds' noise, then sampled."""
     g = UIGraph(node_info)
     ckpt, pos, neg = _model_and_prompts(g, "a red fox in a snowy forest, detailed illustration")
     pan = g.add("MeanderNoisePan", (440, 120), {"seeds": "1337, 42", "stride": 1.0},
@@ -154,7 +169,7 @@ def panorama_pan(node_info: NodeInfo) -> dict:
 
 
 def seed_chain_walk(node_info: NodeInfo) -> dict:
-    """A walk through a list of seeds' noise at a fixed prompt (004's slerp walk as one node), as an mp4."""
+    """A walk through a list of seeds' noise at a fixed prompt (the walk of stablediffusionwalk.py), as an mp4."""
     g = UIGraph(node_info)
     ckpt, pos, neg = _model_and_prompts(g, "a lighthouse on a cliff at sunset, oil painting")
     walk = g.add("MeanderSeedChainWalk", (440, 120),
@@ -172,6 +187,30 @@ def seed_chain_walk(node_info: NodeInfo) -> dict:
         "Switch `closed` on to return to the first seed: a seamless loop of K x F frames.\n\n"
         "**Long walks:** render in windows: set `frame_count` (e.g. 48) and queue once per window with "
         "`start_frame` = 0, 48, 96, ...; each run saves its own clip.\n\n"
+        "Keep a deterministic sampler (euler, dpmpp_2m, ddim...): ancestral and SDE samplers add new "
+        "noise each step and the frames jump.",
+        (440, 460), (340, 420))
+    return g.to_json()
+
+
+def seed_variations(node_info: NodeInfo) -> dict:
+    """A walk that stays near one seed's image through its variations, looping, as an mp4."""
+    g = UIGraph(node_info)
+    ckpt, pos, neg = _model_and_prompts(g, "a lighthouse on a cliff at sunset, oil painting")
+    walk = g.add("MeanderSeedVariations", (440, 120),
+                 {"seed": 1337, "variation_seeds": "1, 2, 3, 4", "strength": 0.2, "frames_per_variation": 24,
+                  "closed": True},
+                 title="Seed variations: the frames' noise")
+    g.group("3. Walk", [walk])
+    _sample_and_save(g, ckpt, pos, neg, (walk, 0), (walk, 1), "meander/seed_variations", 820)
+    g.note(
+        "## Seed variations\n"
+        "The picture of **seed** stays; its details move. Each variation seed v gives the noise "
+        "slerp(noise(seed), noise(v), strength), the variation seed of AUTOMATIC1111 at that strength, and "
+        "the walk goes from one variation to the next, `frames_per_variation` frames apart, back to the first "
+        "(`closed`): 4 variations x 24 frames = a 4 s loop at 24 fps.\n\n"
+        "**Change:** the checkpoint (1), the prompts (2), `seed` (found with KSampler), `strength` (0.1 to 0.3 "
+        "keeps the composition; 0 is the seed's own image), `variation_seeds` and the size (3), `fps` (5).\n\n"
         "Keep a deterministic sampler (euler, dpmpp_2m, ddim...): ancestral and SDE samplers add new "
         "noise each step and the frames jump.",
         (440, 460), (340, 420))
@@ -253,7 +292,7 @@ PROMPT_WALK_NOTE = (
 
 
 def prompt_travel(node_info: NodeInfo) -> dict:
-    """Two keyframe prompts, dog to cat (000), through the text schedule node, to an mp4."""
+    """Two keyframe prompts, dog to cat ("Beyond Static Image Generation"), via the schedule node, to an mp4."""
     g = UIGraph(node_info)
     ckpt, neg = _model_and_negative(g)
     walk = g.add("MeanderPromptTravel", (440, 120), {
@@ -300,7 +339,7 @@ def prompt_chain(node_info: NodeInfo) -> dict:
 
 
 def prompt_drift(node_info: NodeInfo) -> dict:
-    """000's owl: 150 steps of 0.002 away from one prompt, to an mp4."""
+    """The owl walk of "Beyond Static Image Generation": 150 steps of 0.002 away from one prompt, to an mp4."""
     g = UIGraph(node_info)
     ckpt, neg = _model_and_negative(g)
     pos = g.add("CLIPTextEncode", (40, 330), {"text": "a photograph of an owl sitting on a tree branch"},
@@ -543,35 +582,117 @@ def long_walk(node_info: NodeInfo) -> dict:
 
 @dataclass(frozen=True)
 class Bundled:
-    """A bundled workflow: its builder, and how the tests render it small and fast.
+    """A bundled workflow: its builder, its template thumbnail, and how the tests render it small and fast.
 
-    `test_overrides` are --set NAME=VALUE pairs applied on top of the test model, 64x64 and 3
-    steps; `test_frames` is the number of frames the test render must then write.
+    `thumbnail` is drawn into NAME.jpg (scripts/thumbnails.py). `test_overrides` are --set
+    NAME=VALUE pairs applied on top of the test model, 64x64 and 3 steps; `test_frames` is the
+    number of frames the test render must then write.
     """
 
     build: Callable[[NodeInfo], dict]
+    thumbnail: Thumbnail
     test_overrides: tuple[tuple[str, str], ...]
     test_frames: int
 
 
 BUNDLED: dict[str, Bundled] = {
-    "meander_seed_walk": Bundled(seed_walk, (("frames", "6"),), 6),
-    "meander_fast_seed_walk": Bundled(fast_seed_walk, (("frames", "6"), ("frame_count", "3")), 3),
+    "meander_seed_walk": Bundled(
+        seed_walk,
+        Thumbnail("Seed walk", "slerp from seed A's noise to seed B's: every frame stays noise of the right size "
+                  "(lerp cuts the corner and fades the middle frames)",
+                  lambda: [Paths([Walk("slerp", seed_walk_frames()), Walk("lerp", seed_walk_frames(method="lerp"))])]),
+        (("frames", "6"),), 6),
+    "meander_fast_seed_walk": Bundled(
+        fast_seed_walk,
+        Thumbnail("Fast seed walk", "the same walk, 32 frames per batch through a model compiled once (torch.compile)",
+                  lambda: [Paths([Walk("slerp, one window of frames", seed_walk_frames(32))])]),
+        (("frames", "6"), ("frame_count", "3")), 3),
     # 64 px wide -> 8 latent pixels; stride 2 over 1 panel of travel: 8 / 2 + 1 frames
-    "meander_noise_pan": Bundled(noise_pan, (("stride", "2"),), 5),
+    "meander_noise_pan": Bundled(
+        noise_pan,
+        Thumbnail("Noise pan", "a window slides across two seeds' noise laid side by side: the picture moves sideways",
+                  lambda: [pan_strip(2, [3, 4])]),
+        (("stride", "2"),), 5),
     # 3 panels of 8 latent pixels, stride 2 over 2 panels of travel: 16 / 2 + 1 frames
-    "meander_panorama_pan": Bundled(panorama_pan, (("stride", "2"),), 9),
-    "meander_seed_chain_walk": Bundled(seed_chain_walk, (("seeds", "1337, 42, 7"), ("frames_per_segment", "2")), 5),
-    "meander_noise_loop": Bundled(noise_loop, (("frames", "4"),), 4),
-    "meander_prompt_travel": Bundled(prompt_travel, (("schedule", "0: a dog\n4: a cat"),), 5),
-    "meander_prompt_chain": Bundled(prompt_chain, (("frames_per_segment", "2"),), 7),
-    "meander_prompt_drift": Bundled(prompt_drift, (("frames", "4"),), 4),
-    "meander_prompt_circle": Bundled(prompt_circle, (("frames", "4"),), 4),
-    "meander_seed_and_prompt_walk": Bundled(seed_and_prompt_walk, (("frames", "5"), ("schedule", "0: a\n4: b")), 5),
-    "meander_walk_metrics": Bundled(walk_metrics, (("frames", "3"),), 3),
-    "meander_even_retime": Bundled(even_retime, (("frames", "4"),), 4),
-    "meander_audio_walk": Bundled(audio_walk, (("seconds", "0.25"),), 6),
-    "meander_long_walk": Bundled(long_walk, (("frames", "6"), ("frame_count", "3")), 3),
+    "meander_panorama_pan": Bundled(
+        panorama_pan,
+        Thumbnail("Panorama pan", "a window pans across three latents concatenated into one strip",
+                  lambda: [pan_strip(3, [3, 4, 5])]),
+        (("stride", "2"),), 9),
+    "meander_seed_chain_walk": Bundled(
+        seed_chain_walk,
+        Thumbnail("Seed chain walk", "slerp through a list of seeds and back to the first: a closed tour",
+                  lambda: [Paths([Walk("4 seeds, 6 frames each", noise.chain_walk([1, 2, 3, 4], LATENT, 6, "slerp",
+                                                                                  "smoothstep", True))],
+                                 closed=True)]),
+        (("seeds", "1337, 42, 7"), ("frames_per_segment", "2")), 5),
+    "meander_seed_variations": Bundled(
+        seed_variations,
+        Thumbnail("Seed variations", "a loop through one seed's variations at strength 0.3: the picture stays near it",
+                  lambda: [Paths([Walk("4 variations, 6 frames each",
+                                       walks.SeedVariations(1, "2, 3, 4, 5", 0.3, 6, closed=True).noise_frames(
+                                           LATENT, range(24)))], closed=True)]),
+        (("variation_seeds", "5, 6, 7"), ("frames_per_variation", "2")), 6),
+    "meander_noise_loop": Bundled(
+        noise_loop,
+        Thumbnail("Circular noise loop",
+                  "cos/sin of two seeds' noise: a seamless circle, the frame after the last is the first",
+                  lambda: [Paths([Walk("24 frames", noise.circular_loop(1, 2, LATENT, 24))], closed=True)]),
+        (("frames", "4"),), 4),
+    "meander_prompt_travel": Bundled(
+        prompt_travel,
+        Thumbnail("Prompt travel", "keyframed prompts: the conditioning slerps from one prompt's embedding to the next",
+                  lambda: [Paths([Walk("2 keyframes, 12 frames",
+                                       embedding.keyframe_walk(prompt_keys(2), [0, 11], 12))])]),
+        (("schedule", "0: a dog\n4: a cat"),), 5),
+    "meander_prompt_chain": Bundled(
+        prompt_chain,
+        Thumbnail("Conditioning travel", "four encoded prompts, each held as a keyframe, walked through in order",
+                  lambda: [Paths([Walk("4 keyframes", embedding.keyframe_walk(prompt_keys(4), [0, 5, 10, 15], 16,
+                                                                              easing="smoothstep"))])]),
+        (("frames_per_segment", "2"),), 7),
+    "meander_prompt_drift": Bundled(
+        prompt_drift,
+        Thumbnail("Prompt drift", "one prompt's embedding drifts a small step further each frame",
+                  lambda: [Paths([Walk("16 frames", embedding.drift_walk(prompt_keys(1)[0], 16, 0.02, "random",
+                                                                         torch.Generator().manual_seed(3)))])]),
+        (("frames", "4"),), 4),
+    "meander_prompt_circle": Bundled(
+        prompt_circle,
+        Thumbnail("Prompt circle", "the embedding circles around one prompt: a seamless loop of the same subject",
+                  lambda: [Paths([Walk("24 frames", embedding.circle_walk(prompt_keys(1)[0], 24, 0.3,
+                                                                          torch.Generator().manual_seed(3)))],
+                                 closed=True)]),
+        (("frames", "4"),), 4),
+    "meander_seed_and_prompt_walk": Bundled(
+        seed_and_prompt_walk,
+        Thumbnail("Seed and prompt walk", "the noise and the prompt walk together, frame for frame",
+                  lambda: [Paths([Walk("noise", seed_walk_frames(9))]),
+                           Paths([Walk("prompt", embedding.keyframe_walk(prompt_keys(2), [0, 8], 9), [COLOURS[1]])])]),
+        (("frames", "5"), ("schedule", "0: a\n4: b")), 5),
+    "meander_walk_metrics": Bundled(
+        walk_metrics,
+        Thumbnail("Walk metrics", "two walks measured side by side: step size, spread and their paths, charted",
+                  lambda: [Paths([Walk("slerp", seed_walk_frames()), Walk("lerp", seed_walk_frames(method="lerp"))])]),
+        (("frames", "3"),), 3),
+    "meander_even_retime": Bundled(
+        even_retime,
+        Thumbnail("Even re-timing",
+                  "a coarse render's frame distances re-time the walk so every step looks equally big",
+                  lambda: [Paths([Walk("before: uneven steps", seed_walk_frames(easing="ease_in"))]),
+                           Paths([Walk("after: even steps", seed_walk_frames(), [COLOURS[2]])])]),
+        (("frames", "4"),), 4),
+    "meander_audio_walk": Bundled(
+        audio_walk,
+        Thumbnail("Audio-paced walk", "the walk jumps on the beats of the audio, which is muxed into the video",
+                  lambda: [Paths([Walk("120 bpm at 8 fps", paced_by_beats())])]),
+        (("seconds", "0.25"),), 6),
+    "meander_long_walk": Bundled(
+        long_walk,
+        Thumbnail("Long walk in windows",
+                  "any length in fixed windows of frames, each saved as a segment, then stitched",
+                  lambda: [Paths([Walk("windows of 6 frames", seed_walk_frames(24), window_colours(24, 6))])]),
+        (("frames", "6"), ("frame_count", "3")), 3),
 }
 
 
@@ -591,14 +712,12 @@ def main() -> None:
         raise SystemExit(f"build the bundled workflows on ComfyUI {BUILT_ON} (`make workflows` without COMFYUI_DIR), "
                          f"not {bed.host_version()}: older frontends cannot read a newer host's widgets")
     comfy = bed.boot(Path(tempfile.mkdtemp(prefix="meander-build-")))
-    import nodes
-
-    for name, text in build_all(node_info_of(nodes.NODE_CLASS_MAPPINGS)).items():
+    for name, text in build_all(node_info_of(bed.node_classes())).items():
         (WORKFLOWS / name).write_text(text)
         print(f"wrote {WORKFLOWS / name}")
-    for name in BUNDLED:
+    for name, bundled in BUNDLED.items():
         path = WORKFLOWS / f"{name}.jpg"
-        render_thumbnail(THUMBNAILS[name]).save(path, quality=THUMBNAIL_QUALITY)
+        render_thumbnail(bundled.thumbnail).save(path, quality=THUMBNAIL_QUALITY)
         print(f"wrote {path}")
     del comfy
 

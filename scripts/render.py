@@ -22,21 +22,53 @@ import argparse
 import logging
 import shutil
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from tqdm import tqdm
 
+from latent_ops import noise
 from scripts import bed, client, segmented
 from scripts.make_checkpoint import make_checkpoint
 from scripts.workflow import load, node_info_of, ui_to_api
 from video_ops import segments
 
 DEFAULT_WORKFLOW = bed.REPO / "workflows" / "meander_seed_walk.json"
+DEFAULT_BASE = bed.REPO / "renders" / "comfy-base"
 TEST_CHECKPOINT = "meander-test-sd15.safetensors"
 VIDEO_SUFFIXES = (".mp4", ".webm", ".webp", ".gif")
 TEST_MODEL_SETTINGS = (("width", "128"), ("height", "128"), ("steps", "5"), ("frames", "24"))
 """Applied (before --set) when rendering on the test model, so the CPU render takes about a minute."""
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    """How `render` runs a workflow: what it changes in the graph, where it runs, how it writes the video.
+
+    The graph: `checkpoint` (a file in process; with servers, a file name in their
+    models/checkpoints), `prompts` / `negatives` (one text for every encoder of that role, or one
+    each), `seeds` (every seed input, in order), then `overrides` (--set NAME=VALUE pairs).
+    Where: `base` is the in-process ComfyUI's base directory; `servers` render instead of it.
+    A walk renders in segments of `batch` frames; `total` is its length where the graph cannot
+    tell it, `output` the video output (node id) where the graph has several. `force` replaces
+    the output (and another walk's OUT.parts/), `keep_parts` keeps OUT.parts/ after stitching,
+    `progress` shows a progress bar.
+    """
+
+    checkpoint: Path | None = None
+    prompts: tuple[str, ...] = ()
+    negatives: tuple[str, ...] = ()
+    seeds: tuple[int, ...] | None = None
+    overrides: tuple[tuple[str, str], ...] = ()
+    base: Path = DEFAULT_BASE
+    servers: tuple[str, ...] = ()
+    batch: int = segmented.DEFAULT_BATCH
+    total: int | None = None
+    output: str | None = None
+    force: bool = False
+    keep_parts: bool = False
+    progress: bool = True
 
 
 def parse_override(text: str) -> tuple[str, str]:
@@ -86,23 +118,22 @@ def video_outputs(outputs: dict) -> list[Path]:
     return out
 
 
-def _prepare_prompt(prompt: dict, args_overrides: list[tuple[str, str]], prompts: list[str], negatives: list[str],
-                    seeds: list[int] | None) -> None:
-    """Apply the named overrides (prompts, seeds), then the --set ones, to an API graph in place."""
-    if prompts:
-        set_texts(prompt, "positive", prompts)
-    if negatives:
-        set_texts(prompt, "negative", negatives)
-    if seeds is not None:
-        set_seeds(prompt, seeds)
-    apply_overrides(prompt, args_overrides)
+def _prepare_prompt(prompt: dict, options: RenderOptions, overrides: list[tuple[str, str]]) -> None:
+    """Apply the options' prompts and seeds, then `overrides` (the checkpoint's and --set ones), to an API graph."""
+    if options.prompts:
+        set_texts(prompt, "positive", list(options.prompts))
+    if options.negatives:
+        set_texts(prompt, "negative", list(options.negatives))
+    if options.seeds is not None:
+        set_seeds(prompt, list(options.seeds))
+    apply_overrides(prompt, overrides)
 
 
 def _links_of(prompt: dict, role: str) -> list[str]:
     """Ids of the text-encoder nodes linked into an input called `role` (positive / negative), in id order."""
     ids = {v[0] for node in prompt.values() for k, v in node["inputs"].items()
            if k == role and isinstance(v, list) and "text" in prompt.get(v[0], {}).get("inputs", {})}
-    return sorted(ids, key=segmented._order)
+    return sorted(ids, key=segmented.node_order)
 
 
 def set_texts(prompt: dict, role: str, texts: list[str]) -> None:
@@ -121,7 +152,8 @@ SEED_INPUTS = ("seed", "noise_seed")
 
 def seed_inputs(prompt: dict) -> list[tuple[str, str]]:
     """(node id, input) of every seed widget (seed, noise_seed, seed_*), in node then input order."""
-    return [(nid, name) for nid in sorted(prompt, key=segmented._order) for name, value in prompt[nid]["inputs"].items()
+    return [(nid, name) for nid in sorted(prompt, key=segmented.node_order)
+            for name, value in prompt[nid]["inputs"].items()
             if (name in SEED_INPUTS or name.startswith("seed_")) and isinstance(value, int)]
 
 
@@ -134,44 +166,37 @@ def set_seeds(prompt: dict, seeds: list[int]) -> None:
         prompt[nid]["inputs"][name] = seed
 
 
-def render(workflow: Path, out: Path, checkpoint: Path | None, overrides: list[tuple[str, str]], base: Path,
-           force: bool = False, *, prompts: list[str] = (), negatives: list[str] = (), seeds: list[int] | None = None,
-           batch: int = segmented.DEFAULT_BATCH, servers: list[str] = (), total: int | None = None,
-           keep_parts: bool = False, progress: bool = True, engines: list | None = None,
-           output: str | None = None) -> list[Path]:
-    """Run the workflow and write its video to `out` (refusing to overwrite unless force).
+def render(workflow: Path, out: Path, options: RenderOptions, *, engines: list | None = None) -> list[Path]:
+    """Run the workflow and write its video to `out` (refusing to overwrite unless options.force).
 
-    A workflow with a walk node renders in segments of `batch` frames (resumable, see the module
-    docstring), on this process's ComfyUI or on `servers`; any other workflow renders in one run.
-    `output` picks the video output (node id) of a segmented render where the graph has several.
-    `engines` replaces the engines made from `servers` / this process (tests).
+    A workflow with a walk node renders in segments of `options.batch` frames (resumable, see the
+    module docstring), on this process's ComfyUI or on `options.servers`; any other workflow
+    renders in one run. `engines` replaces the engines made from the servers / this process (tests).
     """
     out = Path(out)
-    if out.exists() and not force:
+    if out.exists() and not options.force:
         raise FileExistsError(f"{out} exists: choose another --out or pass --force to replace it")
-    overrides = list(overrides)
-    if servers or engines:
-        engines = list(engines or [client.ServerEngine(url) for url in servers])
+    overrides = list(options.overrides)
+    if options.servers or engines:
+        engines = list(engines or [client.ServerEngine(url) for url in options.servers])
         info = engines[0].object_info()
         node_info = info.__getitem__
-        if checkpoint is not None:
-            overrides = [("ckpt_name", Path(checkpoint).name), *overrides]
+        if options.checkpoint is not None:
+            overrides = [("ckpt_name", Path(options.checkpoint).name), *overrides]
         comfy = None
     else:
-        comfy = bed.boot(base)
-        import nodes
-
-        node_info = node_info_of(nodes.NODE_CLASS_MAPPINGS)
+        comfy = bed.boot(options.base)
+        node_info = node_info_of(bed.node_classes())
         engines = [client.LocalEngine(comfy)]
     prompt = ui_to_api(load(workflow), node_info)
     if comfy is not None:
-        overrides = _local_checkpoint(prompt, checkpoint, base, overrides)
-    _prepare_prompt(prompt, overrides, list(prompts), list(negatives), seeds)
+        overrides = _local_checkpoint(prompt, options.checkpoint, options.base, overrides)
+    _prepare_prompt(prompt, options, overrides)
     if not segmented.walk_nodes(prompt):
         if comfy is None:
             raise ValueError(f"{workflow} has no walk node: render it without --servers")
-        return _render_whole(comfy, prompt, workflow, out, force)
-    return render_segments(prompt, out, engines, batch, total, force, keep_parts, progress, output)
+        return _render_whole(comfy, prompt, workflow, out, options.force)
+    return render_segments(prompt, out, engines, options)
 
 
 def _local_checkpoint(prompt: dict, checkpoint: Path | None, base: Path,
@@ -215,21 +240,22 @@ def parts_dir(out: Path) -> Path:
     return out.with_name(out.name + ".parts")
 
 
-def render_segments(prompt: dict, out: Path, engines: list, batch: int = segmented.DEFAULT_BATCH,
-                    total: int | None = None, force: bool = False, keep_parts: bool = False,
-                    progress: bool = True, output: str | None = None) -> list[Path]:
-    """Render an API graph with walk nodes window by window on `engines`, resuming from OUT.parts/; stitch."""
+def render_segments(prompt: dict, out: Path, engines: list, options: RenderOptions) -> list[Path]:
+    """Render an API graph with walk nodes window by window on `engines`, resuming from OUT.parts/; stitch.
+
+    Of `options` it reads batch, total, output, force, keep_parts and progress (the graph is ready).
+    """
     if out.suffix.lower() != ".mp4":
         raise ValueError(f"--out {out}: a segmented render writes an mp4 (stitched without re-encoding): "
                          "name the output *.mp4")
-    prepared, writer = segmented.prepare(prompt, output)
-    total = segmented.total_frames(prepared, total)
+    prepared, writer = segmented.prepare(prompt, options.output)
+    total = segmented.total_frames(prepared, options.total)
     fps = prepared[writer]["inputs"]["fps"]
     if not isinstance(fps, (int, float)):
         raise ValueError("the video's fps comes from a link: set it as a number (--fps)")
     fingerprint = segments.fingerprint(prepared, ignore=("folder", "stitch_when_complete"))
     parts_path = parts_dir(out)
-    if force and parts_path.exists():
+    if options.force and parts_path.exists():
         try:
             segmented.Parts.open(parts_path, fingerprint, total, fps)
         except FileExistsError:
@@ -237,8 +263,8 @@ def render_segments(prompt: dict, out: Path, engines: list, batch: int = segment
     out.parent.mkdir(parents=True, exist_ok=True)
     parts = segmented.Parts.open(parts_path, fingerprint, total, fps)
     done = parts.done()
-    windows = segments.plan(total, batch, done)
-    bar = tqdm(total=total, initial=sum(w.count for w in done), unit="frame", disable=not progress,
+    windows = segments.plan(total, options.batch, done)
+    bar = tqdm(total=total, initial=sum(w.count for w in done), unit="frame", disable=not options.progress,
                desc=out.name, file=sys.stderr)
     if done and windows:
         bar.write(f"resuming: {len(done)} segment(s) already rendered in {parts_path}")
@@ -250,19 +276,20 @@ def render_segments(prompt: dict, out: Path, engines: list, batch: int = segment
     done = parts.done()
     if not segments.tiles(total, done):
         raise RuntimeError(f"{parts_path} does not hold every frame 0..{total - 1} after the render")
-    how = segments.stitch([done[w] for w in sorted(done)], out, force=force)
+    how = segments.stitch([done[w] for w in sorted(done)], out, force=options.force)
     if how != "remux":
         print(f"the segments' encoder settings differ: {out} was re-encoded", file=sys.stderr)
-    if not keep_parts:
+    if not options.keep_parts:
         shutil.rmtree(parts_path)
     return [out]
 
 
-def _seeds(text: str) -> list[int]:
+def _seed_list(text: str) -> tuple[int, ...]:
+    """--seeds read by the pack's seed-list parser (commas, semicolons or whitespace), its errors as argparse's."""
     try:
-        return [int(s) for s in text.split(",") if s.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--seeds takes comma-separated integers, got {text!r}") from None
+        return tuple(noise.parse_seeds(text, "--seeds", minimum=1))
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -276,7 +303,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--prompt", action="append", default=[], metavar="TEXT",
                         help="the positive prompt (repeat once per positive prompt node of a prompt walk)")
     parser.add_argument("--negative", action="append", default=[], metavar="TEXT", help="the negative prompt")
-    parser.add_argument("--seeds", type=_seeds, metavar="A,B,...", help="the graph's seed inputs, in order")
+    parser.add_argument("--seeds", type=_seed_list, metavar="A,B,...", help="the graph's seed inputs, in order")
     parser.add_argument("--frames", help="frames in the walk (same as --set frames=N)")
     parser.add_argument("--fps", help="frames per second of the video (same as --set fps=F)")
     parser.add_argument("--out", type=Path, default=Path("renders/walk.mp4"), help="the video file to write")
@@ -284,12 +311,12 @@ def main(argv: list[str] | None = None) -> None:
                         help=f"frames per segment: one sampler call each (default {segmented.DEFAULT_BATCH})")
     parser.add_argument("--total-frames", type=int,
                         help="the walk's length, where it cannot be computed (a Latent Pan, a linked frames input)")
-    parser.add_argument("--servers", type=lambda s: [u for u in s.split(",") if u],
-                        default=[], metavar="URL,URL", help="render on these ComfyUI servers instead of in-process")
+    parser.add_argument("--servers", type=lambda s: tuple(u for u in s.split(",") if u),
+                        default=(), metavar="URL,URL", help="render on these ComfyUI servers instead of in-process")
     parser.add_argument("--output", metavar="ID",
                         help="the video output (node id) to render, where the workflow's outputs show different frames")
     parser.add_argument("--keep-parts", action="store_true", help="keep OUT.parts/ (the segments) after stitching")
-    parser.add_argument("--base", type=Path, default=bed.REPO / "renders" / "comfy-base",
+    parser.add_argument("--base", type=Path, default=DEFAULT_BASE,
                         help="ComfyUI base directory (models/, output/, ...)")
     parser.add_argument("--force", action="store_true", help="replace --out (and another walk's OUT.parts/)")
     parser.add_argument("--verbose", action="store_true", help="show ComfyUI's start-up log")
@@ -298,10 +325,11 @@ def main(argv: list[str] | None = None) -> None:
         logging.basicConfig()
         logging.getLogger().setLevel(logging.ERROR)
     named = [(n, v) for n, v in (("frames", args.frames), ("fps", args.fps)) if v is not None]
-    written = render(args.workflow, args.out, args.checkpoint, [*named, *args.overrides], args.base.resolve(),
-                     args.force, prompts=args.prompt, negatives=args.negative, seeds=args.seeds, batch=args.batch,
-                     servers=args.servers, total=args.total_frames, keep_parts=args.keep_parts,
-                     output=args.output)
+    options = RenderOptions(
+        checkpoint=args.checkpoint, prompts=tuple(args.prompt), negatives=tuple(args.negative), seeds=args.seeds,
+        overrides=(*named, *args.overrides), base=args.base.resolve(), servers=args.servers, batch=args.batch,
+        total=args.total_frames, output=args.output, force=args.force, keep_parts=args.keep_parts)
+    written = render(args.workflow, args.out, options)
     for path in written:
         print(f"wrote {path}")
 

@@ -48,10 +48,11 @@ class Engine(Protocol):
 def walk_nodes(prompt: dict) -> list[str]:
     """Ids of the nodes that take a frame window (start_frame and frame_count inputs)."""
     return sorted((nid for nid, node in prompt.items()
-                   if all(k in node["inputs"] for k in segments.WINDOW_INPUTS)), key=_order)
+                   if all(k in node["inputs"] for k in segments.WINDOW_INPUTS)), key=node_order)
 
 
-def _order(nid: str) -> tuple:
+def node_order(nid: str) -> tuple:
+    """Sort key of API node ids: numeric ids by value, then any others by name."""
     return (0, int(nid), "") if nid.isdigit() else (1, 0, nid)
 
 
@@ -82,7 +83,7 @@ def prepare(prompt: dict, output: str | None = None) -> tuple[dict, str]:
         prompt[nid] = _writer(node["inputs"]["images"], node["inputs"]["fps"])
     for nid in [n for n, node in prompt.items() if node["class_type"] == "SaveAnimatedWEBP"]:
         prompt[nid] = _writer(prompt[nid]["inputs"]["images"], prompt[nid]["inputs"]["fps"])
-    writers = sorted((n for n, node in prompt.items() if node["class_type"] == WRITER), key=_order)
+    writers = sorted((n for n, node in prompt.items() if node["class_type"] == WRITER), key=node_order)
     if not writers:
         raise ValueError(f"a segmented render needs a video output (CreateVideo + SaveVideo, SaveAnimatedWEBP or "
                          f"{WRITER}): the workflow has none")

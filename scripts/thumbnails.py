@@ -6,6 +6,9 @@ what the walk does to its latents, computed by latent_ops on small (4, 8, 8) lat
 embeddings: the frames' path in the plane of their first two principal axes (metrics.pca_2d; a
 two-seed slerp lies in one plane, so its arc is drawn exactly), one dot per frame, or for pans the
 noise strip itself (channels 0..2 as RGB) with the window of several frames outlined.
+
+Each bundled workflow's Thumbnail is declared beside its builder (build_workflows.BUNDLED); this
+module holds the description types, the small walks they draw, and the drawing.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import torch
 from PIL import Image, ImageDraw, ImageFont
 from torch import Tensor
 
-from latent_ops import audio, embedding, metrics, noise, retime, windows
+from latent_ops import audio, metrics, noise, retime, windows
 
 SIZE = 512
 BACKGROUND = (22, 24, 30)
@@ -30,7 +33,7 @@ EMBEDDING = (1, 6, 16)
 
 
 @dataclass(frozen=True)
-class Path:
+class Walk:
     """Frames (N, ...) of one walk, drawn as a line with a dot per frame; `colours` per frame, or one."""
 
     label: str
@@ -42,7 +45,7 @@ class Path:
 class Paths:
     """Walks of one frame shape, projected together onto their first two principal axes."""
 
-    paths: Sequence[Path]
+    paths: Sequence[Walk]
     closed: bool = False
 
 
@@ -148,23 +151,25 @@ def render(thumbnail: Thumbnail) -> Image.Image:
     return image
 
 
-def _keys(count: int, seed: int = 5) -> list[Tensor]:
+def prompt_keys(count: int, seed: int = 5) -> list[Tensor]:
+    """`count` random EMBEDDING-shaped prompt embeddings: the keyframes of the prompt walks' pictures."""
     g = torch.Generator().manual_seed(seed)
     return [torch.randn(EMBEDDING, generator=g) for _ in range(count)]
 
 
-def _seed_walk(frames: int = 13, method: str = "slerp", easing: str = "linear") -> Tensor:
+def seed_walk_frames(frames: int = 13, method: str = "slerp", easing: str = "linear") -> Tensor:
+    """A walk of `frames` LATENT-shaped frames from seed 1's noise to seed 2's."""
     return noise.seed_walk(1, 2, LATENT, frames, method, easing)
 
 
-def _paced_by_beats() -> Tensor:
+def paced_by_beats() -> Tensor:
     """16 frames of the seed walk paced by a 120 bpm click track at 8 fps: the walk jumps on each beat."""
     clicks = audio.click_track(120.0, 2.0, sample_rate=8000)
     speed = audio.frame_speeds(clicks, 8000, 8.0, 16, floor=0.05)
     return noise.timed_walk(1, 2, LATENT, retime.paced_warp(speed).frame_times(16))
 
 
-def _windows_of(frames: int, size: int) -> list[tuple[int, int, int]]:
+def window_colours(frames: int, size: int) -> list[tuple[int, int, int]]:
     """Per-frame dot colours that alternate with each window of `size` frames."""
     return [COLOURS[(k // size) % 2 + 1] for k in range(frames)]
 
@@ -175,64 +180,7 @@ def _pan_offsets(panels: int, frames: int) -> list[int]:
     return [round(float(o)) for o in windows.pan_offsets(panels, size, size * (panels - 1) / (frames - 1))]
 
 
-def _pan(panels: int, seeds: Sequence[int]) -> Strip:
+def pan_strip(panels: int, seeds: Sequence[int]) -> Strip:
+    """A pan across the noise of the first `panels` seeds, with the windows of its first, middle and last frames."""
     latents = torch.stack([noise.seed_noise(s, LATENT) for s in seeds[:panels]])
     return Strip(latents, _pan_offsets(panels, 3))
-
-
-THUMBNAILS: dict[str, Thumbnail] = {
-    "meander_seed_walk": Thumbnail(
-        "Seed walk", "slerp from seed A's noise to seed B's: every frame stays noise of the right size "
-        "(lerp cuts the corner and fades the middle frames)",
-        lambda: [Paths([Path("slerp", _seed_walk()), Path("lerp", _seed_walk(method="lerp"))])]),
-    "meander_fast_seed_walk": Thumbnail(
-        "Fast seed walk", "the same walk, 32 frames per batch through a model compiled once (torch.compile)",
-        lambda: [Paths([Path("slerp, one window of frames", _seed_walk(32))])]),
-    "meander_noise_pan": Thumbnail(
-        "Noise pan", "a window slides across two seeds' noise laid side by side: the picture moves sideways",
-        lambda: [_pan(2, [3, 4])]),
-    "meander_panorama_pan": Thumbnail(
-        "Panorama pan", "a window pans across three latents concatenated into one strip",
-        lambda: [_pan(3, [3, 4, 5])]),
-    "meander_seed_chain_walk": Thumbnail(
-        "Seed chain walk", "slerp through a list of seeds and back to the first: a closed tour",
-        lambda: [Paths([Path("4 seeds, 6 frames each", noise.chain_walk([1, 2, 3, 4], LATENT, 6, "slerp",
-                                                                         "smoothstep", True))], closed=True)]),
-    "meander_noise_loop": Thumbnail(
-        "Circular noise loop", "cos/sin of two seeds' noise: a seamless circle, the frame after the last is the first",
-        lambda: [Paths([Path("24 frames", noise.circular_loop(1, 2, LATENT, 24))], closed=True)]),
-    "meander_prompt_travel": Thumbnail(
-        "Prompt travel", "keyframed prompts: the conditioning slerps from one prompt's embedding to the next",
-        lambda: [Paths([Path("2 keyframes, 12 frames", embedding.keyframe_walk(_keys(2), [0, 11], 12))])]),
-    "meander_prompt_chain": Thumbnail(
-        "Conditioning travel", "four encoded prompts, each held as a keyframe, walked through in order",
-        lambda: [Paths([Path("4 keyframes", embedding.keyframe_walk(_keys(4), [0, 5, 10, 15], 16,
-                                                                    easing="smoothstep"))])]),
-    "meander_prompt_drift": Thumbnail(
-        "Prompt drift", "one prompt's embedding drifts a small step further each frame",
-        lambda: [Paths([Path("16 frames", embedding.drift_walk(_keys(1)[0], 16, 0.02, "random",
-                                                              torch.Generator().manual_seed(3)))])]),
-    "meander_prompt_circle": Thumbnail(
-        "Prompt circle", "the embedding circles around one prompt: a seamless loop of the same subject",
-        lambda: [Paths([Path("24 frames", embedding.circle_walk(_keys(1)[0], 24, 0.3,
-                                                               torch.Generator().manual_seed(3)))], closed=True)]),
-    "meander_seed_and_prompt_walk": Thumbnail(
-        "Seed and prompt walk", "the noise and the prompt walk together, frame for frame",
-        lambda: [Paths([Path("noise", _seed_walk(9))]),
-                 Paths([Path("prompt", embedding.keyframe_walk(_keys(2), [0, 8], 9), [COLOURS[1]])])]),
-    "meander_walk_metrics": Thumbnail(
-        "Walk metrics", "two walks measured side by side: step size, spread and their paths, charted",
-        lambda: [Paths([Path("slerp", _seed_walk()), Path("lerp", _seed_walk(method="lerp"))])]),
-    "meander_even_retime": Thumbnail(
-        "Even re-timing", "a coarse render's frame distances re-time the walk so every step looks equally big",
-        lambda: [Paths([Path("before: uneven steps", _seed_walk(easing="ease_in"))]),
-                 Paths([Path("after: even steps", _seed_walk(), [COLOURS[2]])])]),
-    "meander_audio_walk": Thumbnail(
-        "Audio-paced walk", "the walk jumps on the beats of the audio, which is muxed into the video",
-        lambda: [Paths([Path("120 bpm at 8 fps", _paced_by_beats())])]),
-    "meander_long_walk": Thumbnail(
-        "Long walk in windows", "any length in fixed windows of frames, each saved as a segment, then stitched",
-        lambda: [Paths([Path("windows of 6 frames", _seed_walk(24), _windows_of(24, 6))])]),
-}
-"""Bundled workflow name -> its thumbnail."""
-

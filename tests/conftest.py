@@ -30,7 +30,7 @@ def comfy(tmp_path_factory):
 @pytest.fixture(scope="session")
 def node_info(comfy):
     """node type -> its /object_info entry, from the booted ComfyUI."""
-    import nodes
+    from scripts.bed import node_classes
     from scripts.workflow import node_info_of
 
-    return node_info_of(nodes.NODE_CLASS_MAPPINGS)
+    return node_info_of(node_classes())

@@ -88,8 +88,6 @@ def test_interp_score_through_comfyuis_clip_loaders(comfy):
     max(100 cos, 0) against the prompt; their mean is the interp_score output."""
     from comfy.clip_vision import load as load_clip_vision
 
-    import nodes
-
     vision = REPO / ".cache" / "meander-test-clip-vision-vitl.safetensors"
     make_clip_vision(vision)
     link = comfy.base / "models" / "clip_vision" / vision.name
@@ -106,10 +104,11 @@ def test_interp_score_through_comfyuis_clip_loaders(comfy):
             "images": ["5", 0], "clip_vision": ["2", 0], "clip": ["1", 1], "score_prompt": "a blue and yellow card"}},
     }
     figures = json.loads(comfy.run(graph).outputs["6"]["text"][0])["walk"]
-    clip = nodes.CheckpointLoaderSimple().load_checkpoint(TEST_CHECKPOINT)[1]
+    clip = comfy.node_class("CheckpointLoaderSimple")().load_checkpoint(TEST_CHECKPOINT)[1]
     with torch.inference_mode():
         _, text = clip.encode_from_tokens(clip.tokenize("a blue and yellow card"), return_pooled=True)
-        images = torch.cat([nodes.EmptyImage().generate(32, 32, 1, c)[0] for c in (0x204080, 0xE0C020)])
+        empty_image = comfy.node_class("EmptyImage")()
+        images = torch.cat([empty_image.generate(32, 32, 1, c)[0] for c in (0x204080, 0xE0C020)])
         embeds = load_clip_vision(str(vision)).encode_image(images)["image_embeds"]
     expected = metrics.clip_scores(text.float(), embeds.float())
     assert figures["clip_score"] == pytest.approx(expected.tolist(), abs=1e-3)

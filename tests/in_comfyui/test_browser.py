@@ -58,7 +58,7 @@ def test_workflow_loads_in_the_frontend_with_no_missing_node(page, path: Path, n
     state = page.evaluate(
         """async (ui) => {
             await window.app.loadGraphData(structuredClone(ui), true, true, 'meander-test');
-            const nodes = window.app.graph._nodes;
+            const nodes = window.app.graph.nodes;
             const registered = window.LiteGraph.registered_node_types;
             const prompt = await window.app.graphToPrompt();
             return {
@@ -91,63 +91,90 @@ def test_workflow_loads_in_the_frontend_with_no_missing_node(page, path: Path, n
     assert page.meander_errors == []
 
 
-def test_walk_preview_label_counts_frames(page):
-    """The extension's label: the emitted window and the length at the graph's fps."""
-    label = page.evaluate(
-        """async () => {
-            const m = await import('/extensions/meander-latent-walks/walk_math.js');
-            return [m.walkLabel(48, [0, 48], 24),
-                    m.walkLabel(48, m.emittedWindow(48, {start_frame: 8, frame_count: 12}), 12)];
-        }"""
-    )
-    assert label == ["48 frames · 2.00 s at 24 fps", "frames 8-19 of 48 · 1.00 s at 12 fps"]
+def test_every_walk_node_gets_its_plan_from_the_server(page, node_info):
+    """Each node with a start_frame / frame_count window asks /meander/walk_plan from the editor: a fresh
+    node's plan is its walk object's (latent_ops.walks), or the reason a Latent Pan has none."""
+    from latent_ops import walks
 
-
-def test_every_walk_node_has_a_preview_plan(page, node_info):
-    """web/walk_math.js knows every node with a start_frame / frame_count window (a walk), and only those."""
-    import nodes
-
-    walks = sorted(n for n in nodes.NODE_CLASS_MAPPINGS if n.startswith("Meander")
+    kinds = sorted(n for n in bed.node_classes() if n.startswith("Meander")
                    and {"start_frame", "frame_count"} <= set(node_info(n)["input"].get("required", {})))
-    planned = page.evaluate(
-        "async () => Object.keys((await import('/extensions/meander-latent-walks/walk_math.js')).WALKS).sort()")
-    assert planned == walks
+    plans = page.evaluate(
+        """async (kinds) => {
+            const {api} = await import('/scripts/api.js');
+            const out = {};
+            for (const kind of kinds) {
+              const node = window.LiteGraph.createNode(kind);
+              const inputs = Object.fromEntries(node.widgets.filter(w => w.name !== 'meander_preview')
+                                                      .map(w => [w.name, w.value]));
+              const previewed = node.widgets.some(w => w.name === 'meander_preview');
+              const r = await api.fetchApi('/meander/walk_plan', {method: 'POST', body: JSON.stringify(
+                  {node_type: kind, inputs})});
+              out[kind] = {previewed, plan: await r.json()};
+            }
+            return out;
+        }""", kinds)
+    assert set(plans) == set(walks.WALKS) | set(walks.BATCH_LENGTH)
+    assert all(p["previewed"] for p in plans.values())
+    assert plans["MeanderSeedWalk"]["plan"]["length"] == 48 and plans["MeanderSeedWalk"]["plan"]["window"] == [0, 48]
+    assert plans["MeanderLatentPan"]["plan"] == {"error": walks.BATCH_LENGTH["MeanderLatentPan"]}
+    for kind, answer in plans.items():
+        if kind in walks.WALKS and "error" not in answer["plan"]:
+            assert len(answer["plan"]["progress"]) == len(answer["plan"]["frames"]) >= 1, kind
+
+
+def toast_text(page, needle: str) -> str:
+    """The text of the frontend's toast message that contains `needle`, waiting for it to show."""
+    toast = page.locator(".p-toast-message", has_text=needle).first
+    toast.wait_for(timeout=15_000)
+    return toast.inner_text()
 
 
 def test_queue_every_window_renders_the_whole_long_walk(page, server, comfy):
-    """The saver's button queues one prompt per window; the real server renders them and stitches the video."""
+    """The extension's command refuses mismatched windows with a toast and queues nothing; the saver's
+    button runs it on its node: one prompt per window, widgets put back; the real server renders them
+    and stitches the video."""
     ui = load(bed.REPO / "workflows" / "meander_long_walk.json")
-    dialogs: list[str] = []
-    page.once("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-    result = page.evaluate(
-        """async ([ui, ckpt]) => {
+    refused = page.evaluate(
+        """async ([ui, ckpt, command]) => {
             await window.app.loadGraphData(structuredClone(ui), true, true, 'meander-long');
-            const nodes = window.app.graph._nodes;
+            window.meanderQueued = 0;
+            window.app.api.addEventListener('promptQueued', () => { window.meanderQueued += 1; });
+            const nodes = window.app.graph.nodes;
             const set = (type, values) => nodes.filter(n => n.type === type).forEach(n =>
                 Object.entries(values).forEach(([k, v]) => { n.widgets.find(w => w.name === k).value = v; }));
             set('CheckpointLoaderSimple', {ckpt_name: ckpt});
             set('MeanderSeedWalk', {frames: 6, frame_count: 3, width: 64, height: 64});
             set('BasicScheduler', {steps: 1});
             set('MeanderVideoSegment', {frames: 6, folder: 'meander/browser_long'});
-            const saver = nodes.find(n => n.type === 'MeanderVideoSegment');
             const other = window.LiteGraph.createNode('MeanderNoiseLoop');
-            window.app.graph.add(other);  // a second walk with another window size: refused, nothing queued
-            const refused = await saver.meanderQueueEveryWindow();
+            window.app.graph.add(other);  // a second walk with another window size: refused
+            await window.app.extensionManager.command.execute(command);  // acts on the graph's only saver
             window.app.graph.remove(other);
-            const queued = await saver.meanderQueueEveryWindow();
+            return window.meanderQueued;
+        }""",
+        [ui, TEST_CHECKPOINT, "Meander.QueueEveryWindow"],
+    )
+    assert refused == 0
+    assert "cannot queue every window" in toast_text(page, "same frame_count")
+    result = page.evaluate(
+        """async () => {
+            const nodes = window.app.graph.nodes;
+            const saver = nodes.find(n => n.type === 'MeanderVideoSegment');
+            const button = saver.widgets.find(w => w.type === 'button');
+            await button.callback();
             const walk = nodes.find(n => n.type === 'MeanderSeedWalk');
             const prompt = await window.app.graphToPrompt();
             return {
-              refused,
-              queued,
+              queued: window.meanderQueued,
+              button: button.label ?? button.name,
               restored: [walk, saver].map(n => n.widgets.find(w => w.name === 'start_frame').value),
               saved: prompt.workflow.nodes.find(n => n.type === 'MeanderVideoSegment').widgets_values,
             };
-        }""",
-        [ui, TEST_CHECKPOINT],
+        }"""
     )
     assert result["queued"] == 2 and result["restored"] == [0, 0]
-    assert result["refused"] == 0 and "same frame_count" in dialogs[0]
+    assert result["button"] == "queue every window"
+    assert "Save Walk Video Segment" in toast_text(page, "queued 2 windows of the 6-frame walk")
     assert result["saved"] == [24.0, "meander/browser_long", 0, 6, True]  # the button is not saved
     folder = comfy.output_dir / "meander" / "browser_long"
     deadline = time.monotonic() + 240

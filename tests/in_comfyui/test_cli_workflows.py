@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts import bed, build_workflows, client, render
+from scripts import build_workflows, client, render
 from scripts.workflow import load
 from tests.in_comfyui.graphs import TEST_CHECKPOINT
 from tests.in_comfyui.test_workflows import TEST_SETTINGS, WORKFLOWS, decoded_frames
@@ -33,8 +33,9 @@ def test_cli_renders_the_workflow_in_process(path: Path, comfy, tmp_path):
     settings, frames = cli_case(path)
     total = frames if path.stem in LENGTH_NOT_IN_THE_GRAPH else None
     checkpoint = comfy.base / "models" / "checkpoints" / TEST_CHECKPOINT
-    (video,) = render.render(path, tmp_path / "walk.mp4", checkpoint, settings, comfy.base, batch=4, total=total,
-                             progress=False)
+    options = render.RenderOptions(checkpoint=checkpoint, overrides=tuple(settings), base=comfy.base, batch=4,
+                                   total=total, progress=False)
+    (video,) = render.render(path, tmp_path / "walk.mp4", options)
     assert len(decoded_frames(video)) == frames
 
 
@@ -42,6 +43,7 @@ def test_cli_renders_the_workflow_in_process(path: Path, comfy, tmp_path):
 def test_cli_renders_the_workflow_through_a_server(path: Path, server, tmp_path):
     settings, frames = cli_case(path)
     total = frames if path.stem in LENGTH_NOT_IN_THE_GRAPH else None
-    (video,) = render.render(path, tmp_path / "walk.mp4", Path(TEST_CHECKPOINT), settings, bed.REPO, batch=4,
-                             total=total, progress=False, engines=[client.ServerEngine(server)])
+    options = render.RenderOptions(checkpoint=Path(TEST_CHECKPOINT), overrides=tuple(settings), batch=4, total=total,
+                                   progress=False)
+    (video,) = render.render(path, tmp_path / "walk.mp4", options, engines=[client.ServerEngine(server)])
     assert len(decoded_frames(video)) == frames

@@ -42,14 +42,14 @@ class Recording(client.ServerEngine):
 def test_two_servers_render_the_same_video_as_one(server, second_server, tmp_path):
     a, b = Recording(server), Recording(second_server)
     two = tmp_path / "two.mp4"
-    assert render.render(SEED_WALK, two, bed.Path(TEST_CHECKPOINT), [*SMALL, ("frames", "5")], bed.REPO,
-                         seeds=[3, 4], batch=2, keep_parts=True, progress=False, engines=[a, b]) == [two]
+    options = render.RenderOptions(checkpoint=bed.Path(TEST_CHECKPOINT), seeds=(3, 4),
+                                   overrides=(*SMALL, ("frames", "5")), batch=2, keep_parts=True, progress=False)
+    assert render.render(SEED_WALK, two, options, engines=[a, b]) == [two]
     assert sorted(a.windows + b.windows) == [Window(0, 2), Window(2, 4), Window(4, 5)]
     assert a.windows and b.windows, "both servers must get windows"
     one = tmp_path / "one.mp4"
     single = Recording(server)
-    render.render(SEED_WALK, one, bed.Path(TEST_CHECKPOINT), [*SMALL, ("frames", "5")], bed.REPO,
-                  seeds=[3, 4], batch=2, keep_parts=True, progress=False, engines=[single])
+    render.render(SEED_WALK, one, options, engines=[single])
     assert single.windows == [Window(0, 2), Window(2, 4), Window(4, 5)]
     stitched, reference = list(segments.read_frames(two)), list(segments.read_frames(one))
     assert len(stitched) == 5 and stitched[0].shape == (64, 64, 3)

@@ -112,9 +112,7 @@ def test_noisy_latent_refuses_flow_models(comfy):
 
 
 def test_noisy_latent_keeps_the_input_latent_untouched(comfy):
-    import nodes
-
-    model = nodes.CheckpointLoaderSimple().load_checkpoint(graphs.TEST_CHECKPOINT)[0]
+    model = comfy.node_class("CheckpointLoaderSimple")().load_checkpoint(graphs.TEST_CHECKPOINT)[0]
     walk_noise, latent = comfy.node_class("MeanderSeedChainWalk").execute(
         seeds="5, 6", frames_per_segment=2, method="slerp", easing="linear", closed=False, width=64, height=64,
         start_frame=0, frame_count=0).args

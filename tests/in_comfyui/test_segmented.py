@@ -125,6 +125,17 @@ def test_cli_overrides_prompts_and_seeds_by_role(node_info):
         render.set_seeds(prompt, [1])
 
 
+def test_cli_reads_seeds_as_the_seed_list_widgets_do(monkeypatch, capsys):
+    """--seeds goes through noise.parse_seeds (commas, semicolons or whitespace); a bad entry is a usage error."""
+    given = []
+    monkeypatch.setattr(render, "render", lambda workflow, out, options: given.append(options) or [])
+    render.main(["--seeds", "1337; 42 7", "--verbose"])
+    assert given[0].seeds == (1337, 42, 7)
+    with pytest.raises(SystemExit) as exited:
+        render.main(["--seeds", "1337, x"])
+    assert exited.value.code == 2 and "--seeds: entry 2 ('x') is not a whole number" in capsys.readouterr().err
+
+
 def test_segmented_render_is_one_sampler_call_per_batch_and_resumes(comfy, node_info, tmp_path, monkeypatch):
     """6 frames at batch 2: 3 graphs, each one sampler call over 2 frames; a crash after the first
     segment keeps it, and the re-run renders only the 2 missing windows; the stitched video is the
@@ -142,7 +153,8 @@ def test_segmented_render_is_one_sampler_call_per_batch_and_resumes(comfy, node_
     local = client.LocalEngine(comfy)
     whole = tmp_path / "whole.mp4"
     engine = Counting(local)
-    render.render_segments(small_walk(node_info), whole, [engine], batch=2, keep_parts=True, progress=False)
+    render.render_segments(small_walk(node_info), whole, [engine],
+                           render.RenderOptions(batch=2, keep_parts=True, progress=False))
     assert engine.windows == [Window(0, 2), Window(2, 4), Window(4, 6)]
     assert calls == [2, 2, 2]
     assert segments.frame_count(whole) == 6
@@ -152,11 +164,12 @@ def test_segmented_render_is_one_sampler_call_per_batch_and_resumes(comfy, node_
 
     out = tmp_path / "resumed.mp4"
     crashing = Counting(local, fail_at=1)
+    by_two = render.RenderOptions(batch=2, progress=False)
     with pytest.raises(RuntimeError, match="frames 2-3: simulated crash"):
-        render.render_segments(small_walk(node_info), out, [crashing], batch=2, progress=False)
+        render.render_segments(small_walk(node_info), out, [crashing], by_two)
     assert not out.exists() and sorted(segments.finished(render.parts_dir(out))) == [Window(0, 2)]
     resumed = Counting(local)
-    render.render_segments(small_walk(node_info), out, [resumed], batch=2, progress=False)
+    render.render_segments(small_walk(node_info), out, [resumed], by_two)
     assert resumed.windows == [Window(2, 4), Window(4, 6)]
     assert all(np.array_equal(a, b) for a, b in zip(_frames(out), _frames(whole), strict=True))
     assert not render.parts_dir(out).exists()
@@ -165,15 +178,17 @@ def test_segmented_render_is_one_sampler_call_per_batch_and_resumes(comfy, node_
 def test_segmented_render_refuses_to_mix_walks_or_overwrite(comfy, node_info, tmp_path):
     out = tmp_path / "walk.mp4"
     crashing = Counting(client.LocalEngine(comfy), fail_at=1)
+    by_three = render.RenderOptions(batch=3, progress=False)
     with pytest.raises(RuntimeError, match="simulated crash"):
-        render.render_segments(small_walk(node_info), out, [crashing], batch=3, progress=False)
+        render.render_segments(small_walk(node_info), out, [crashing], by_three)
     other = small_walk(node_info)
     render.set_seeds(other, [7, 8])
     with pytest.raises(FileExistsError, match="holds segments of a different walk"):
-        render.render_segments(other, out, [crashing], batch=3, progress=False)
+        render.render_segments(other, out, [crashing], by_three)
     out.write_bytes(b"mine")
     with pytest.raises(FileExistsError, match="pass --force"):
-        render.render(SEED_WALK, out, None, [], comfy.base)
+        render.render(SEED_WALK, out, render.RenderOptions(base=comfy.base))
     assert out.read_bytes() == b"mine"
     with pytest.raises(ValueError, match="writes an mp4"):
-        render.render_segments(small_walk(node_info), tmp_path / "walk.webp", [crashing], progress=False)
+        render.render_segments(small_walk(node_info), tmp_path / "walk.webp", [crashing],
+                               render.RenderOptions(progress=False))
