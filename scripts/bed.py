@@ -91,6 +91,25 @@ class GraphError(RuntimeError):
     """A graph failed validation or execution; the message is ComfyUI's."""
 
 
+def describe_invalid(error: dict, node_errors: dict) -> str:
+    """ComfyUI's validation answer (validate_prompt's, or /prompt's 400 body) as one sentence.
+
+    Each failing node reads "node ID (CLASS), input NAME: MESSAGE: DETAILS"; with no node error
+    the graph-wide message stands alone ("Prompt has no outputs").
+    """
+    parts = []
+    for node_id, entry in node_errors.items():
+        for e in entry.get("errors", []):
+            name = e.get("extra_info", {}).get("input_name")
+            where = f"node {node_id} ({entry.get('class_type', '?')})" + (f", input {name}" if name else "")
+            detail = f": {e['details']}" if e.get("details") and e["details"] != name else ""
+            parts.append(f"{where}: {e.get('message', 'invalid')}{detail}")
+    if not parts:
+        detail = f": {error['details']}" if isinstance(error, dict) and error.get("details") else ""
+        parts.append((error.get("message", str(error)) if isinstance(error, dict) else str(error)) + detail)
+    return "the graph is invalid: " + "; ".join(parts)
+
+
 class Bed:
     """A booted in-process ComfyUI on one base directory."""
 
@@ -117,7 +136,7 @@ class Bed:
         """ComfyUI's own validate_prompt on an API-format graph: its output node ids, or GraphError."""
         ok, error, outputs, node_errors = asyncio.run(self._execution.validate_prompt(str(uuid.uuid4()), prompt, None))
         if not ok:
-            raise GraphError(f"invalid graph: {error}; node errors: {node_errors}")
+            raise GraphError(describe_invalid(error, node_errors))
         return outputs
 
     def run(self, prompt: dict) -> RunResult:

@@ -16,6 +16,8 @@ import urllib.request
 import uuid
 from pathlib import Path
 
+from scripts.bed import GraphError, describe_invalid
+
 POLL_S = 0.25
 
 
@@ -54,7 +56,13 @@ class ServerEngine:
             with urllib.request.urlopen(request, timeout=30) as r:
                 return json.loads(r.read())["prompt_id"]
         except urllib.error.HTTPError as e:
-            raise RuntimeError(f"the server refused the graph: {e.read().decode(errors='replace')[:2000]}") from None
+            text = e.read().decode(errors="replace")
+            try:
+                answer = json.loads(text)
+                message = describe_invalid(answer.get("error", {}), answer.get("node_errors", {}))
+            except (json.JSONDecodeError, AttributeError):
+                message = text[:2000]
+            raise GraphError(f"{self.url}: {message}") from None
 
     def wait(self, prompt_id: str) -> dict:
         deadline = time.monotonic() + self.timeout_s

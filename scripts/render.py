@@ -19,6 +19,7 @@ walk's length, and an interrupted render resumes where it stopped when run again
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import shutil
 import sys
@@ -53,7 +54,8 @@ class RenderOptions:
     A walk renders in segments of `batch` frames; `total` is its length where the graph cannot
     tell it, `output` the video output (node id) where the graph has several. `force` replaces
     the output (and another walk's OUT.parts/), `keep_parts` keeps OUT.parts/ after stitching,
-    `progress` shows a progress bar.
+    `progress` shows a progress bar, `encoding` is how the video is encoded (quality, preset,
+    pixel format, key-frame interval).
     """
 
     checkpoint: Path | None = None
@@ -69,6 +71,7 @@ class RenderOptions:
     force: bool = False
     keep_parts: bool = False
     progress: bool = True
+    encoding: segments.Encoding = segments.Encoding()
 
 
 def parse_override(text: str) -> tuple[str, str]:
@@ -101,7 +104,8 @@ def _cast(text: str, current: Any, name: str) -> Any:
         if isinstance(current, float):
             return float(text)
     except ValueError:
-        raise ValueError(f"--set {name}={text}: {name} takes a {type(current).__name__}") from None
+        kind = "a whole number" if isinstance(current, int) else "a number"
+        raise ValueError(f"--set {name}={text}: {name} takes {kind}") from None
     return text
 
 
@@ -186,6 +190,8 @@ def render(workflow: Path, out: Path, options: RenderOptions, *, engines: list |
         comfy = None
     else:
         comfy = bed.boot(options.base)
+        comfy_utils = importlib.import_module("comfy.utils")
+        comfy_utils.set_progress_bar_enabled(not options.progress)  # one bar: the render's, not the sampler's
         node_info = node_info_of(bed.node_classes())
         engines = [client.LocalEngine(comfy)]
     prompt = ui_to_api(load(workflow), node_info)
@@ -240,14 +246,22 @@ def parts_dir(out: Path) -> Path:
     return out.with_name(out.name + ".parts")
 
 
+class Interrupted(Exception):
+    """Ctrl-C during a segmented render: how many windows are safely in the parts folder."""
+
+    def __init__(self, done: int, windows: int, parts: Path) -> None:
+        super().__init__(f"interrupted: {done} of {windows} windows are rendered in {parts}; run the same command "
+                         "again to render the rest")
+
+
 def render_segments(prompt: dict, out: Path, engines: list, options: RenderOptions) -> list[Path]:
     """Render an API graph with walk nodes window by window on `engines`, resuming from OUT.parts/; stitch.
 
     Of `options` it reads batch, total, output, force, keep_parts and progress (the graph is ready).
     """
     if out.suffix.lower() != ".mp4":
-        raise ValueError(f"--out {out}: a segmented render writes an mp4 (stitched without re-encoding): "
-                         "name the output *.mp4")
+        raise ValueError(f"--out {out}: a segmented render writes an mp4: name the output *.mp4")
+    options.encoding.check()
     prepared, writer = segmented.prepare(prompt, options.output)
     total = segmented.total_frames(prepared, options.total)
     fps = prepared[writer]["inputs"]["fps"]
@@ -271,14 +285,16 @@ def render_segments(prompt: dict, out: Path, engines: list, options: RenderOptio
     try:
         segmented.run_windows(prepared, writer, windows, total, engines, parts,
                               on_segment=lambda w, name: bar.update(w.count))
+    except KeyboardInterrupt:
+        raise Interrupted(len(parts.done()), len(segments.plan(total, options.batch)), parts_path) from None
     finally:
         bar.close()
+        if not parts.done():  # nothing rendered: leave no parts folder behind
+            shutil.rmtree(parts_path, ignore_errors=True)
     done = parts.done()
     if not segments.tiles(total, done):
         raise RuntimeError(f"{parts_path} does not hold every frame 0..{total - 1} after the render")
-    how = segments.stitch([done[w] for w in sorted(done)], out, force=options.force)
-    if how != "remux":
-        print(f"the segments' encoder settings differ: {out} was re-encoded", file=sys.stderr)
+    segments.stitch([done[w] for w in sorted(done)], out, force=options.force, encoding=options.encoding)
     if not options.keep_parts:
         shutil.rmtree(parts_path)
     return [out]
@@ -292,8 +308,16 @@ def _seed_list(text: str) -> tuple[int, ...]:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse answering bad usage with one line and exit code 2 (not the usage text)."""
+
+    def error(self, message: str) -> None:
+        print(f"render: error: {message} (see --help)", file=sys.stderr)
+        sys.exit(USAGE)
+
+
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Render a ComfyUI workflow headless to a video file.")
+    parser = _Parser(description="Render a ComfyUI workflow headless to a video file.")
     parser.add_argument("workflow", nargs="?", type=Path, default=DEFAULT_WORKFLOW, help="UI-format workflow JSON")
     parser.add_argument("--checkpoint", type=Path,
                         help="an SD1.5 .safetensors checkpoint (default: test model); with --servers, the "
@@ -315,12 +339,48 @@ def main(argv: list[str] | None = None) -> None:
                         default=(), metavar="URL,URL", help="render on these ComfyUI servers instead of in-process")
     parser.add_argument("--output", metavar="ID",
                         help="the video output (node id) to render, where the workflow's outputs show different frames")
+    defaults = segments.Encoding()
+    parser.add_argument("--crf", type=int, default=defaults.crf,
+                        help=f"video quality, 0 (lossless) to 51; lower is better (default {defaults.crf})")
+    parser.add_argument("--preset", choices=segments.PRESETS, default=defaults.preset,
+                        help=f"x264 speed against file size (default {defaults.preset})")
+    parser.add_argument("--pix-fmt", choices=segments.PIX_FMTS, default=defaults.pix_fmt,
+                        help=f"pixel format: yuv420p plays everywhere, yuv444p keeps full colour (default "
+                        f"{defaults.pix_fmt})")
+    parser.add_argument("--keyint", type=int, help="a key frame at least every N frames (default: x264's, 250)")
     parser.add_argument("--keep-parts", action="store_true", help="keep OUT.parts/ (the segments) after stitching")
     parser.add_argument("--base", type=Path, default=DEFAULT_BASE,
                         help="ComfyUI base directory (models/, output/, ...)")
     parser.add_argument("--force", action="store_true", help="replace --out (and another walk's OUT.parts/)")
     parser.add_argument("--verbose", action="store_true", help="show ComfyUI's start-up log")
+    parser.add_argument("--debug", action="store_true", help="on an error, show the Python traceback too")
     args = parser.parse_args(argv)
+    try:
+        _run(args)
+    except Exception as error:  # the CLI's one place that turns an error into one line
+        if args.debug:
+            raise
+        print(f"render: error: {_sentence(error)}", file=sys.stderr)
+        sys.exit(USAGE if isinstance(error, BAD_USAGE) else FAILED)
+    except KeyboardInterrupt:
+        print("render: interrupted before any window was rendered", file=sys.stderr)
+        sys.exit(INTERRUPTED)
+
+
+USAGE, FAILED, INTERRUPTED = 2, 1, 130
+"""Exit codes: bad usage (a wrong option or input), a render that failed, Ctrl-C."""
+BAD_USAGE = (ValueError, FileExistsError, FileNotFoundError, KeyError)
+"""What the command line or the graph's settings got wrong: the fix is in the command."""
+
+
+def _sentence(error: BaseException) -> str:
+    """An error as the one line the CLI prints: its message, on one line."""
+    text = " ".join(str(error).split()) or type(error).__name__
+    return text.strip("'\"") if isinstance(error, KeyError) else text
+
+
+def _run(args: argparse.Namespace) -> None:
+    """Render what the parsed command line asks for and say what it wrote."""
     if not args.verbose:
         logging.basicConfig()
         logging.getLogger().setLevel(logging.ERROR)
@@ -328,8 +388,13 @@ def main(argv: list[str] | None = None) -> None:
     options = RenderOptions(
         checkpoint=args.checkpoint, prompts=tuple(args.prompt), negatives=tuple(args.negative), seeds=args.seeds,
         overrides=(*named, *args.overrides), base=args.base.resolve(), servers=args.servers, batch=args.batch,
-        total=args.total_frames, output=args.output, force=args.force, keep_parts=args.keep_parts)
-    written = render(args.workflow, args.out, options)
+        total=args.total_frames, output=args.output, force=args.force, keep_parts=args.keep_parts,
+        encoding=segments.Encoding(args.crf, args.preset, args.pix_fmt, args.keyint))
+    try:
+        written = render(args.workflow, args.out, options)
+    except Interrupted as stop:
+        print(f"render: {stop}", file=sys.stderr)
+        sys.exit(INTERRUPTED)
     for path in written:
         print(f"wrote {path}")
 

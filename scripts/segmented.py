@@ -152,9 +152,10 @@ class Parts:
 
     @classmethod
     def open(cls, path: Path, fingerprint: str, total: int, fps: float) -> Parts:
-        """Open or create the folder; refuse one that holds another walk's segments."""
+        """Open or create the folder; refuse one that holds another walk's segments (a manifest of a
+        render that finished no segment holds nothing to keep)."""
         manifest = path / MANIFEST
-        if manifest.exists():
+        if manifest.exists() and segments.finished(path):
             import json
 
             old = json.loads(manifest.read_text())

@@ -1,12 +1,15 @@
-"""Segments of a long walk's video: one mp4 per frame window, written atomically, stitched in order.
+"""Segments of a long walk's video: one lossless file per frame window, written atomically, and one
+streaming encode of them all into the video.
 
 A walk of N frames renders as windows `[start, stop)` (the walk nodes' `start_frame` /
-`frame_count`). Each window is encoded alone to `frames_{start:06d}_{stop:06d}.mp4` (h264,
-yuv420p, as ComfyUI's SaveVideo) under a temporary name and renamed into place, so a file with
-a segment's name is always a finished segment: an interrupted run leaves at most a `.tmp` file,
-and a re-run skips the segments whose files exist. `stitch` joins the segments in frame order by
-copying their packets (no decode, no re-encode) into one mp4; only if their encoder parameters
-differ does it re-encode, one frame at a time. Memory is bounded by one frame, whatever N is.
+`frame_count`). Each window is encoded alone to `frames_{start:06d}_{stop:06d}.mp4`, losslessly
+(h264 at qp 0, 4:4:4: the decoded frames are the rendered ones up to the RGB <-> YCbCr rounding),
+under a temporary name and renamed into place, so a file with a segment's name is always a
+finished segment: an interrupted run leaves at most a `.tmp` file, and a re-run skips the
+segments whose files exist. `stitch` decodes the segments in frame order and encodes them, one
+frame at a time, with one encoder (`Encoding`: quality, preset, pixel format, key-frame
+interval), so a window join is coded like any other frame: no key frame, no quality jump, no
+pulse at the joins. Memory is bounded by one frame (and the encoder's look-ahead), whatever N is.
 """
 
 from __future__ import annotations
@@ -114,8 +117,70 @@ def _tmp(path: Path) -> Path:
     return path.with_name(f".{path.name}.{os.getpid()}.tmp")
 
 
+@dataclass(frozen=True)
+class Encoding:
+    """How `stitch` encodes the video: libx264 at constant quality `crf` (0 lossless .. 51, 18 looks
+    lossless), `preset` (speed against size), `pix_fmt` (yuv420p plays everywhere; yuv444p keeps
+    full colour), and a key frame at least every `keyint` frames (None: x264's default, 250)."""
+
+    crf: int = 18
+    preset: str = "medium"
+    pix_fmt: str = "yuv420p"
+    keyint: int | None = None
+
+    def check(self) -> None:
+        if not 0 <= self.crf <= 51:
+            raise ValueError(f"crf must be in 0..51 (lower is better; 18 looks lossless), got {self.crf}")
+        if self.preset not in PRESETS:
+            raise ValueError(f"preset must be one of {', '.join(PRESETS)}, got {self.preset!r}")
+        if self.pix_fmt not in PIX_FMTS:
+            raise ValueError(f"pix_fmt must be one of {', '.join(PIX_FMTS)}, got {self.pix_fmt!r}")
+        if self.keyint is not None and self.keyint < 1:
+            raise ValueError(f"keyint must be >= 1 frame, got {self.keyint}")
+
+    def options(self) -> dict[str, str]:
+        """libx264's options for this encoding."""
+        out = {"crf": str(self.crf), "preset": self.preset}
+        if self.keyint is not None:
+            out["g"] = str(self.keyint)
+        return out
+
+
+PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
+PIX_FMTS = ("yuv420p", "yuv444p")
+LOSSLESS = {"qp": "0", "preset": "ultrafast"}
+"""libx264's options of a segment: lossless, fast (segments are intermediate, only stitch reads them)."""
+SEGMENT_PIX_FMT = "yuv444p"
+
+
+def _encode(frames: Iterable[np.ndarray], path: Path, rate: Fraction, options: dict[str, str], pix_fmt: str) -> int:
+    """Encode uint8 RGB frames (H x W x 3, all one size) to an h264 mp4 at `path`; the frame count."""
+    count = 0
+    with av.open(str(path), mode="w", format="mp4") as out:
+        stream = None
+        for frame in frames:
+            if frame.ndim != 3 or frame.shape[2] != 3 or frame.dtype != np.uint8:
+                raise ValueError(f"frames must be H x W x 3 uint8, got {frame.shape} {frame.dtype}")
+            if stream is None:
+                h, w = frame.shape[:2]
+                if h % 2 or w % 2:
+                    raise ValueError(f"h264 needs an even width and height, got {w}x{h}")
+                stream = out.add_stream("h264", rate=rate, options=options)
+                stream.width, stream.height, stream.pix_fmt = w, h, pix_fmt
+            elif frame.shape[:2] != (stream.height, stream.width):
+                raise ValueError(f"every frame must be {stream.width}x{stream.height}, got {frame.shape[1]}x"
+                                 f"{frame.shape[0]}")
+            vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24").reformat(format=pix_fmt)
+            out.mux(stream.encode(vf))
+            count += 1
+        if stream is None:
+            raise ValueError("a video needs at least one frame, got none")
+        out.mux(stream.encode(None))
+    return count
+
+
 def write_segment(frames: Iterable[np.ndarray], path: Path, fps: float) -> int:
-    """Encode uint8 RGB frames (H x W x 3 each) to an h264 mp4 at `path`, atomically; the frame count.
+    """Encode uint8 RGB frames (H x W x 3 each) losslessly to `path`, atomically; the frame count.
 
     Written under a temporary name and renamed, so `path` exists only when complete. Refuses to
     replace an existing file (FileExistsError): a finished segment is never written twice.
@@ -124,28 +189,8 @@ def write_segment(frames: Iterable[np.ndarray], path: Path, fps: float) -> int:
     if path.exists():
         raise FileExistsError(f"segment {path} is already rendered: delete it to render it again")
     tmp = _tmp(path)
-    count = 0
     try:
-        with av.open(str(tmp), mode="w", format="mp4") as out:
-            stream = None
-            for frame in frames:
-                if frame.ndim != 3 or frame.shape[2] != 3 or frame.dtype != np.uint8:
-                    raise ValueError(f"frames must be H x W x 3 uint8, got {frame.shape} {frame.dtype}")
-                if stream is None:
-                    h, w = frame.shape[:2]
-                    if h % 2 or w % 2:
-                        raise ValueError(f"h264 yuv420p needs an even width and height, got {w}x{h}")
-                    stream = out.add_stream("h264", rate=_rate(fps))
-                    stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
-                elif frame.shape[:2] != (stream.height, stream.width):
-                    raise ValueError(f"every frame must be {stream.width}x{stream.height}, got {frame.shape[1]}x"
-                                     f"{frame.shape[0]}")
-                vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24").reformat(format="yuv420p")
-                out.mux(stream.encode(vf))
-                count += 1
-            if stream is None:
-                raise ValueError("a segment needs at least one frame, got none")
-            out.mux(stream.encode(None))
+        count = _encode(frames, tmp, _rate(fps), LOSSLESS, SEGMENT_PIX_FMT)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
@@ -166,83 +211,25 @@ def frame_count(path: Path) -> int:
         return sum(1 for p in container.demux(stream) if p.size)
 
 
-def stitch(segments: Sequence[Path], out: Path, force: bool = False, mode: str = "auto") -> str:
-    """Join segment files, in the given order, into one mp4 at `out`, atomically; how it joined them.
-
-    "remux": every segment's h264 packets are copied unchanged with their timestamps shifted by
-    the frames before them (possible when the segments share encoder parameters, as segments of
-    one walk do). "re-encode": otherwise (or with mode="re-encode"), decode and encode one frame
-    at a time. Refuses to replace an existing `out` unless `force`.
-    """
-    if mode not in ("auto", "re-encode"):
-        raise ValueError(f"mode must be 'auto' or 're-encode', got {mode!r}")
+def stitch(segments: Sequence[Path], out: Path, force: bool = False, encoding: Encoding = Encoding()) -> int:
+    """Decode the segments in the given order and encode them into one mp4 at `out` with one encoder,
+    atomically; the frame count. Refuses to replace an existing `out` unless `force`."""
+    encoding.check()
     out = Path(out)
     if not segments:
         raise ValueError("nothing to stitch: no segments")
     if out.exists() and not force:
         raise FileExistsError(f"{out} exists: choose another output or pass --force to replace it")
-    extradata = set()
-    for seg in segments:
-        with av.open(str(seg)) as c:
-            extradata.add(bytes(c.streams.video[0].codec_context.extradata or b""))
+    with av.open(str(segments[0])) as c:
+        rate = c.streams.video[0].average_rate
     tmp = _tmp(out)
     try:
-        if len(extradata) == 1 and mode == "auto":
-            _remux(segments, tmp)
-            how = "remux"
-        else:
-            _reencode(segments, tmp)
-            how = "re-encode"
+        count = _encode((f for seg in segments for f in read_frames(seg)), tmp, rate, encoding.options(),
+                        encoding.pix_fmt)
         os.replace(tmp, out)
     finally:
         tmp.unlink(missing_ok=True)
-    return how
-
-
-def _remux(segments: Sequence[Path], tmp: Path) -> None:
-    with av.open(str(tmp), mode="w", format="mp4") as output:
-        out_stream = None
-        offset = 0  # in the output stream's time base
-        for seg in segments:
-            with av.open(str(seg)) as container:
-                stream = container.streams.video[0]
-                if out_stream is None:
-                    out_stream = output.add_stream_from_template(stream)
-                    rate = stream.average_rate
-                n = 0
-                for packet in container.demux(stream):
-                    if packet.dts is None:
-                        continue
-                    packet.pts = _shift(packet.pts, offset, stream.time_base, out_stream.time_base)
-                    packet.dts = _shift(packet.dts, offset, stream.time_base, out_stream.time_base)
-                    packet.stream = out_stream
-                    output.mux(packet)
-                    n += 1
-                offset += round(Fraction(n) / rate / (out_stream.time_base or stream.time_base))
-
-
-def _shift(ts: int | None, offset: int, src: Fraction, dst: Fraction | None) -> int | None:
-    if ts is None:
-        return None
-    if dst is None or dst == src:
-        return ts + offset
-    return round(ts * src / dst) + offset
-
-
-def _reencode(segments: Sequence[Path], tmp: Path) -> None:
-    with av.open(str(segments[0])) as c:
-        rate = c.streams.video[0].average_rate
-    with av.open(str(tmp), mode="w", format="mp4") as output:
-        stream = None
-        for seg in segments:
-            for frame in read_frames(seg):
-                if stream is None:
-                    stream = output.add_stream("h264", rate=rate)
-                    stream.height, stream.width = frame.shape[:2]
-                    stream.pix_fmt = "yuv420p"
-                vf = av.VideoFrame.from_ndarray(frame, format="rgb24").reformat(format="yuv420p")
-                output.mux(stream.encode(vf))
-        output.mux(stream.encode(None))
+    return count
 
 
 def write_json_atomic(path: Path, data: Any) -> None:
@@ -262,3 +249,24 @@ def finished(folder: Path) -> dict[Window, Path]:
             if window is not None and path.is_file():
                 out[window] = path
     return out
+
+
+def seam_steps(path: Path, batch: int) -> tuple[float, float]:
+    """(mean step inside windows, mean step across window joins) of a video rendered `batch` frames a window.
+
+    A step is the mean absolute difference (0-255) of two consecutive decoded frames; the step
+    from frame k B - 1 to frame k B crosses a join. A seamless render has the two about equal.
+    """
+    if batch < 1:
+        raise ValueError(f"batch must be >= 1, got {batch}")
+    inside: list[float] = []
+    joins: list[float] = []
+    previous = None
+    for k, frame in enumerate(read_frames(path)):
+        frame = frame.astype(np.int16)
+        if previous is not None:
+            (joins if k % batch == 0 else inside).append(float(np.abs(frame - previous).mean()))
+        previous = frame
+    if not inside or not joins:
+        raise ValueError(f"{path} has no step inside a window or no join at batch {batch}")
+    return float(np.mean(inside)), float(np.mean(joins))

@@ -40,6 +40,20 @@ def _frames(path):
     return list(segments.read_frames(path))
 
 
+def luma_error(video, frames) -> float:
+    """Largest mean |Y - Y'| (0-255) of a video's frames against `frames`, in order. The luma only:
+    the video's 4:2:0 chroma cannot hold the test model's pixel-sized colour noise."""
+    weights = np.array([0.299, 0.587, 0.114])
+    return max(float(np.abs((a.astype(float) - b.astype(float)) @ weights).mean())
+               for a, b in zip(_frames(video), frames, strict=True))
+
+
+def encodes(video, frames) -> bool:
+    """The video is `frames` in order, encoded once (crf 18): each frame is far nearer its own source
+    than its neighbour's (the test model's 64x64 frames are noise-like: crf 18 leaves ~4 levels)."""
+    return luma_error(video, frames) < min(6.0, 0.7 * luma_error(video, frames[1:] + frames[:1]))
+
+
 def writer_graph(start: int, count: int, frames: int, folder: str, stitch: bool = True) -> dict:
     """The seed walk's window [start, start + count) of `frames`, decoded, into MeanderVideoSegment."""
     walk = {"class_type": "MeanderSeedWalk", "inputs": {
@@ -65,7 +79,7 @@ def test_writer_saves_segments_and_stitches_when_the_walk_is_complete(comfy):
     final = comfy.output_dir / last["subfolder"] / last["filename"]
     assert final == seg.parent.with_suffix(".mp4") and segments.frame_count(final) == 5
     parts = _frames(seg) + _frames(seg.parent / "frames_000003_000005.mp4")
-    assert all(np.array_equal(a, b) for a, b in zip(_frames(final), parts, strict=True))
+    assert encodes(final, parts)
     changed = writer_graph(0, 3, 5, "tests/writer")
     changed["4"]["inputs"]["seed_b"] = 3
     assert comfy.run(changed).files("11")[0] == {**first, "subfolder": first["subfolder"].replace(
@@ -160,7 +174,7 @@ def test_segmented_render_is_one_sampler_call_per_batch_and_resumes(comfy, node_
     assert segments.frame_count(whole) == 6
     parts = render.parts_dir(whole)
     joined = [f for w in engine.windows for f in _frames(parts / segments.segment_name(w))]
-    assert all(np.array_equal(a, b) for a, b in zip(_frames(whole), joined, strict=True))
+    assert encodes(whole, joined)
 
     out = tmp_path / "resumed.mp4"
     crashing = Counting(local, fail_at=1)

@@ -133,5 +133,5 @@ def test_overrides_refuse_unknown_names_and_bad_values(node_info):
     prompt = ui_to_api(load(build_workflows.WORKFLOWS / "meander_seed_walk.json"), node_info)
     with pytest.raises(ValueError, match="no node in the workflow has a widget called 'framez'"):
         apply_overrides(prompt, [("framez", "3")])
-    with pytest.raises(ValueError, match="frames takes a int"):
+    with pytest.raises(ValueError, match="frames takes a whole number"):
         apply_overrides(prompt, [("frames", "many")])
