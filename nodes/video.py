@@ -45,11 +45,11 @@ class MeanderVideoSegment(io.ComfyNode):
             display_name="Save Walk Video Segment (Meander)",
             category="latent/meander/video",
             description="Renders long walks in pieces with bounded memory: each run saves the decoded frames of "
-            "one start_frame window as its own mp4 segment (h264, written atomically, never written twice), "
+            "one start_frame window as its own lossless mp4 segment (written atomically, never written twice), "
             "in a subfolder named after the walk's settings. When the segments cover all the walk's frames it "
-            "stitches them, without re-encoding, into one video next to that subfolder. Click its \"queue every "
-            "window\" button to queue the whole walk, queue it once per window by hand, or let `python -m "
-            "scripts.render` queue every window (and resume an interrupted render).",
+            "encodes them with one encoder (no pulse at the joins) into one video next to that subfolder. Click "
+            "its \"queue every window\" button to queue the whole walk, queue it once per window by hand, or let "
+            "`python -m scripts.render` queue every window (and resume an interrupted render).",
             inputs=[
                 io.Image.Input("images", tooltip="The window's decoded frames (from VAE Decode), in frame order."),
                 io.Float.Input("fps", default=24.0, min=1.0, max=120.0, step=1.0,

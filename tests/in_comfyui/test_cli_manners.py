@@ -1,8 +1,10 @@
 """The render CLI as a command-line tool: one-line errors with exit codes, no traceback, nothing left behind."""
 
 import os
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -61,3 +63,25 @@ def test_debug_shows_the_traceback(tmp_path, comfy):
 def test_encoding_options_are_checked_before_rendering(tmp_path, comfy, args, message):
     done = cli(tmp_path, *SMALL, *args)
     assert done.returncode == 2 and one_line(done.stderr) == message
+
+
+def test_ctrl_c_says_how_many_windows_are_done_and_that_the_command_resumes(tmp_path, comfy):
+    """SIGINT once the first of 3 windows is saved: one line, exit code 130; the same command resumes."""
+    out = tmp_path / "walk.mp4"
+    args = [*SMALL, "--set", "frames=6", "--out", str(out)]
+    command = [sys.executable, "-m", "scripts.render", "--base", str(tmp_path / "base"),
+               "--checkpoint", str(REPO / ".cache" / TEST_CHECKPOINT), *args]
+    proc = subprocess.Popen(command, cwd=REPO, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    parts = tmp_path / "walk.mp4.parts"
+    deadline = time.monotonic() + 300
+    while not list(parts.glob("frames_*.mp4")):
+        assert proc.poll() is None and time.monotonic() < deadline, "no segment was saved"
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=300)
+    assert proc.returncode == 130
+    line = one_line(stderr)
+    assert line.startswith("render: interrupted: ") and line.endswith(
+        f"of 3 windows are rendered in {parts}; run the same command again to render the rest")
+    again = cli(tmp_path, *args)
+    assert again.returncode == 0 and out.exists(), again.stderr[-2000:]
