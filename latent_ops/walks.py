@@ -46,7 +46,8 @@ class Walk:
 
     @property
     def length(self) -> int:
-        raise NotImplementedError
+        """The walk's frame count: its `frames` input, where it has one (others compute it)."""
+        return self.frames
 
     def window(self, start_frame: int = 0, frame_count: int = 0) -> range:
         """The frames [start, start + count) a node emits, the parameters checked first."""
@@ -84,6 +85,11 @@ class NoiseWalk(Walk):
         raise NotImplementedError
 
 
+def _even(frames: range, period: int) -> Tensor:
+    """k / period of each frame k (float64): even progress, period N - 1 for an open walk, N for a loop."""
+    return torch.arange(frames.start, frames.stop, dtype=torch.float64) / period
+
+
 def _chain_progress(keys: int, frames_per_segment: int, closed: bool, easing: str, frames: range) -> Tensor:
     """(i + e(t)) / segments for chain frame j in segment i at time t."""
     segment, t = schedule.chain_times(keys, frames_per_segment, closed, frames)
@@ -110,10 +116,6 @@ class SeedWalk(NoiseWalk):
     def check(self) -> None:
         check_at_least("frames", self.frames, 2, "for a walk from one seed to another")
         _check_method_and_easing(self.method, self.easing)
-
-    @property
-    def length(self) -> int:
-        return self.frames
 
     @property
     def first_seed(self) -> int:
@@ -226,15 +228,11 @@ class NoiseLoop(NoiseWalk):
         noise.check_circular_loop(self.seed_x, self.seed_y, self.frames, self.radius, self.centre_seed)
 
     @property
-    def length(self) -> int:
-        return self.frames
-
-    @property
     def first_seed(self) -> int:
         return self.seed_x
 
     def progress(self, frames: range) -> Tensor:
-        return torch.arange(frames.start, frames.stop, dtype=torch.float64) / self.frames
+        return _even(frames, self.frames)
 
     def noise_frames(self, frame_shape: Sequence[int], frames: range) -> Tensor:
         return noise.circular_loop(self.seed_x, self.seed_y, frame_shape, self.frames, self.radius, self.centre_seed,
@@ -257,10 +255,6 @@ class TimedSeedWalk(NoiseWalk):
     def check(self) -> None:
         check_at_least("frames", self.frames, 2, "for an open walk")
         check_choice("method", self.method, interpolate.METHODS)
-
-    @property
-    def length(self) -> int:
-        return self.frames
 
     @property
     def first_seed(self) -> int:
@@ -435,12 +429,8 @@ class PromptDrift(Walk):
     def check(self) -> None:
         check_at_least("frames", self.frames, 1, "(frame 0 is the prompt's own image)")
 
-    @property
-    def length(self) -> int:
-        return self.frames
-
     def progress(self, frames: range) -> Tensor:
-        return torch.arange(frames.start, frames.stop, dtype=torch.float64) / max(self.frames - 1, 1)
+        return _even(frames, max(self.frames - 1, 1))
 
 
 @dataclass(frozen=True)
@@ -450,7 +440,7 @@ class PromptCircle(PromptDrift):
     node_id: ClassVar[str] = "MeanderPromptCircle"
 
     def progress(self, frames: range) -> Tensor:
-        return torch.arange(frames.start, frames.stop, dtype=torch.float64) / self.frames
+        return _even(frames, self.frames)
 
 WALKS: dict[str, type[Walk]] = {cls.node_id: cls for cls in (
     SeedWalk, SeedChainWalk, SeedVariations, NoiseLoop, TimedSeedWalk, NoisePan,
