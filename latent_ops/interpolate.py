@@ -46,10 +46,24 @@ def lerp(a: Tensor, b: Tensor, t: Tensor) -> Tensor:
 
 
 def nlerp(a: Tensor, b: Tensor, t: Tensor) -> Tensor:
-    """lerp(a, b, t) / sqrt((1 - t)^2 + t^2): unit variance again for independent Gaussians."""
+    """lerp(a, b, t) rescaled per frame to the interpolated norm (1 - t)|a| + t|b|.
+
+    frame = lerp * ((1 - t)|a| + t|b|) / |lerp|, norms over the whole frame. For independent
+    Gaussian endpoints |lerp| ~ sqrt((1 - t)^2 + t^2) |a|, so this is the textbook
+    lerp / sqrt((1 - t)^2 + t^2) and keeps unit variance; unlike that formula it also keeps equal
+    endpoints still (a == b gives a at every t) and never inflates correlated ones. Where
+    |lerp| = 0 (b a negative multiple of a) the frame is lerp itself, zero, never NaN.
+    nlerp(a, b, 0) == a and nlerp(a, b, 1) == b up to float rounding.
+    """
     out_dtype = a.dtype
     a, b, t = _prepare(a, b, t)
-    return (((1.0 - t) * a + t * b) / torch.sqrt((1.0 - t) ** 2 + t**2)).to(out_dtype)
+    n = a.shape[0]
+    mixed = (1.0 - t) * a + t * b
+    norm = mixed.reshape(n, -1).double().norm(dim=1)
+    target = (1.0 - t.reshape(n).double()) * a.reshape(n, -1).double().norm(dim=1) \
+        + t.reshape(n).double() * b.reshape(n, -1).double().norm(dim=1)
+    scale = torch.where(norm > 0, target / norm.clamp_min(1e-300), torch.ones_like(norm))
+    return (mixed * scale.to(a.dtype).reshape(n, *([1] * (a.dim() - 1)))).to(out_dtype)
 
 
 def slerp(a: Tensor, b: Tensor, t: Tensor) -> Tensor:

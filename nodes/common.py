@@ -38,7 +38,7 @@ def noise_method_input() -> io.Combo.Input:
         options=list(interpolate.METHODS),
         default="slerp",
         tooltip="slerp: along the great circle, keeps the noise's variance (best). nlerp: straight line "
-        "rescaled to unit variance. lerp: straight line; middle frames lose variance and blur.",
+        "rescaled to the endpoints' norm (unit variance; equal seeds stay still). lerp: straight line; middle frames lose variance and blur.",
     )
 
 

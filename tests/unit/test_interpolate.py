@@ -48,6 +48,33 @@ def test_slerp_and_nlerp_keep_unit_variance(method):
     assert torch.allclose(std, torch.ones_like(std), rtol=0.01), std
 
 
+def test_nlerp_of_equal_endpoints_stays_still_at_unit_variance():
+    """seed_a == seed_b: every frame is a (the old lerp / sqrt((1-t)^2 + t^2) gave std 1.418 mid-walk)."""
+    a = gaussian(7)
+    frames = interpolate.nlerp(a, a.clone(), torch.linspace(0, 1, 5))
+    assert torch.allclose(frames, a.expand_as(frames), atol=1e-6)
+    assert torch.allclose(frames.flatten(1).std(dim=1), a.flatten().std().expand(5), rtol=1e-5)
+
+
+def test_nlerp_of_correlated_endpoints_keeps_the_interpolated_norm():
+    """b = 0.8 a + 0.6 c: each frame's norm is (1 - t)|a| + t|b|, not inflated."""
+    a, c = gaussian(8), gaussian(9)
+    b = 0.8 * a + 0.6 * c
+    t = torch.linspace(0, 1, 9)
+    norms = interpolate.nlerp(a, b, t).flatten(1).norm(dim=1)
+    expected = (1 - t) * a.norm() + t * b.norm()
+    assert torch.allclose(norms, expected, rtol=1e-5)
+
+
+def test_nlerp_of_opposite_endpoints_is_finite():
+    """b = -a at t = 0.5: the straight line passes through 0; that frame is 0, not NaN."""
+    a = gaussian(10)
+    frames = interpolate.nlerp(a, -a, torch.tensor([0.25, 0.5]))
+    assert bool(torch.isfinite(frames).all())
+    assert torch.equal(frames[1], torch.zeros_like(frames[1]))
+    assert frames[0].norm().item() == pytest.approx(a.norm().item(), rel=1e-5)
+
+
 def test_lerp_variance_follows_its_curve():
     """lerp's variance is (1 - t)^2 + t^2: 0.5 in the middle (the blur in "Exploring the latent space")."""
     a, b = gaussian(5), gaussian(6)
