@@ -217,3 +217,18 @@ def circular_loop(
     if centre is not None:
         out = math.sqrt(1.0 - radius * radius) * centre + radius * out
     return out.to(torch.float32).reshape(len(idx), *frame_shape)
+
+
+def clip_loop(seed_x: int, seed_y: int, clip_shape: Sequence[int], radius: float = 1.0, centre_seed: int = 0) -> Tensor:
+    """One video clip's starting noise whose T latent frames lie on the circular loop (C x T x H x W).
+
+    clip_shape is (C, T, *S). Latent frame t is circular_loop's frame t of T over one frame's
+    shape (C, *S): n_t = cos(2 pi t / T) x + sin(2 pi t / T) y' at radius 1, so the clip's noise
+    runs once around the circle and the frame after the last would be frame 0 again. Every
+    latent frame has the norm of x (of the centre below radius 1), as in circular_loop.
+    """
+    if len(clip_shape) < 3:
+        raise ValueError(f"a clip's shape is C x T x H x W, got {tuple(clip_shape)}")
+    channels, frames, *spatial = clip_shape
+    loop = circular_loop(seed_x, seed_y, (channels, *spatial), frames, radius, centre_seed)
+    return loop.movedim(0, 1).contiguous()

@@ -9,6 +9,7 @@ from .comfy import ComfyExtension, io
 from .fast_render import MeanderFastRender
 from .frames import MeanderPingPong
 from .noise_walks import (
+    MeanderClipLoop,
     MeanderNoiseLoop,
     MeanderNoisyLatent,
     MeanderSeedChainWalk,
@@ -21,7 +22,8 @@ from .translate import MeanderLatentPan, MeanderNoisePan
 from .video import MeanderVideoSegment
 
 NODES: list[type[io.ComfyNode]] = [
-    MeanderSeedWalk, MeanderSeedChainWalk, MeanderSeedVariations, MeanderNoiseLoop, MeanderNoisyLatent, MeanderPingPong,
+    MeanderSeedWalk, MeanderSeedChainWalk, MeanderSeedVariations, MeanderNoiseLoop, MeanderClipLoop, MeanderNoisyLatent,
+    MeanderPingPong,
     MeanderPromptTravel, MeanderConditioningTravel, MeanderPromptDrift, MeanderPromptCircle,
     MeanderLatentPan, MeanderNoisePan, MeanderFastRender,
     MeanderTimedSeedWalk, MeanderEvenRetime, MeanderAudioPacing, MeanderClickTrack,

@@ -17,15 +17,15 @@ from torch import Tensor
 
 from ..latent_ops import embedding, schedule
 from ..latent_ops.checks import check_choice
-from .common import empty_latent
-from .validate import PROMPT_WALK_BYTES_PER_VALUE, check_finite, check_memory, latent_values
+from .common import FrameLatent
+from .validate import PROMPT_WALK_BYTES_PER_VALUE, check_finite, check_memory
 
 Conditioning = list[list[Any]]
 
 
-def same_noise_latent(count: int, width: int, height: int) -> dict:
+def same_noise_latent(count: int, frame: FrameLatent) -> dict:
     """Empty latent of `count` frames whose items all draw the seed's first noise (batch_index 0)."""
-    latent = empty_latent(count, width, height)
+    latent = frame.empty(count)
     latent["batch_index"] = [0] * count
     return latent
 
@@ -128,19 +128,18 @@ def walk_keyframes(
     pad: str,
     start_frame: int,
     frame_count: int,
-    width: int = 0,
-    height: int = 0,
+    frame: FrameLatent,
 ) -> Conditioning:
     """The CONDITIONING of frames [start, start + count) of a walk through keyframe conditionings.
 
-    The window's frames (and their width x height latents) are checked to fit in memory first.
+    The window's frames (and their empty latents) are checked to fit in memory first.
     """
     check_choice("pad", pad, embedding.PADDING)
     columns = _keyframe_entries(keys)
     padded_columns = [embedding.pad_tokens([cond for cond, _ in column], pad) for column in columns]
     values = sum(padded[0][0].numel() + _pooled_values(column[0][1])
                  for column, padded in zip(columns, padded_columns, strict=True))
-    check_prompt_memory(len(schedule.window(frames, start_frame, frame_count)), values, frame_count, width, height)
+    check_prompt_memory(len(schedule.window(frames, start_frame, frame_count)), values, frame_count, frame)
     out: Conditioning = []
     for column, padded in zip(columns, padded_columns, strict=True):
         conds = [cond for cond, _ in column]
@@ -162,24 +161,23 @@ def _pooled_values(extras: dict) -> int:
     return pooled[0].numel() if isinstance(pooled, Tensor) else 0
 
 
-def check_prompt_memory(count: int, values_per_frame: int, frame_count: int, width: int, height: int) -> None:
+def check_prompt_memory(count: int, values_per_frame: int, frame_count: int, frame: FrameLatent) -> None:
     """A prompt walk's window of `count` frames (conditioning of `values_per_frame` values and an
-    empty latent of width x height) must fit in memory."""
+    empty latent each) must fit in memory."""
     check_memory("frames" if frame_count == 0 else "frame_count", count,
-                 PROMPT_WALK_BYTES_PER_VALUE * values_per_frame + 4 * latent_values(width, height),
-                 f"{values_per_frame}-value conditioning and {width}x{height} latents",
+                 PROMPT_WALK_BYTES_PER_VALUE * values_per_frame + 4 * frame.values,
+                 f"{values_per_frame}-value conditioning and {frame.what} latents",
                  "the width and height, or use shorter prompts")
 
 
-def walk_each_entry(conditioning: Conditioning, walk, count: int = 0, frame_count: int = 0, width: int = 0,
-                    height: int = 0) -> Conditioning:
+def walk_each_entry(conditioning: Conditioning, walk, count: int, frame_count: int, frame: FrameLatent) -> Conditioning:
     """Apply walk(tensor) -> frames to every entry's cond and pooled_output; carry other extras.
 
-    `count` frames (and their width x height latents) are checked to fit in memory first.
+    `count` frames (and their empty latents) are checked to fit in memory first.
     """
     entries = _entries(conditioning, "conditioning")
     values = sum(cond[0].numel() + _pooled_values(extras) for cond, extras in entries)
-    check_prompt_memory(count, values, frame_count, width, height)
+    check_prompt_memory(count, values, frame_count, frame)
     out: Conditioning = []
     for cond, extras in entries:
         new = dict(extras)

@@ -6,12 +6,14 @@ import comfy.model_sampling
 import comfy.sample
 import torch
 
-from ..latent_ops import walks
+from ..latent_ops import noise, walks
 from ..latent_ops.walks import MAX_FRAMES
 from .comfy import io, schema
 from .common import (
     STEP_NOISE_NOTE,
+    FrameLatent,
     easing_input,
+    latent_shape_input,
     noise_method_input,
     noise_walk_output,
     noise_walk_outputs,
@@ -43,6 +45,7 @@ class MeanderSeedWalk(io.ComfyNode):
                 noise_method_input(),
                 easing_input(),
                 *size_inputs(),
+                latent_shape_input(),
                 *window_inputs(),
             ],
             outputs=noise_walk_outputs(),
@@ -50,9 +53,9 @@ class MeanderSeedWalk(io.ComfyNode):
 
     @classmethod
     def execute(cls, seed_a: int, seed_b: int, frames: int, method: str, easing: str, width: int, height: int,
-                start_frame: int, frame_count: int) -> io.NodeOutput:
+                start_frame: int, frame_count: int, latent_shape: dict | None = None) -> io.NodeOutput:
         walk = walks.SeedWalk(seed_a, seed_b, frames, method, easing)
-        return noise_walk_output(walk, start_frame, frame_count, width, height)
+        return noise_walk_output(walk, start_frame, frame_count, FrameLatent.of(width, height, latent_shape))
 
 
 class MeanderSeedChainWalk(io.ComfyNode):
@@ -83,6 +86,7 @@ class MeanderSeedChainWalk(io.ComfyNode):
                                  tooltip="Closed: a last segment from the last seed back to the first (K*F frames, "
                                  "loops seamlessly). Open: ends on the last seed ((K-1)*F+1 frames)."),
                 *size_inputs(),
+                latent_shape_input(),
                 *window_inputs(),
             ],
             outputs=noise_walk_outputs(),
@@ -90,9 +94,9 @@ class MeanderSeedChainWalk(io.ComfyNode):
 
     @classmethod
     def execute(cls, seeds: str, frames_per_segment: int, method: str, easing: str, closed: bool, width: int,
-                height: int, start_frame: int, frame_count: int) -> io.NodeOutput:
+                height: int, start_frame: int, frame_count: int, latent_shape: dict | None = None) -> io.NodeOutput:
         walk = walks.SeedChainWalk(seeds, frames_per_segment, method, easing, closed)
-        return noise_walk_output(walk, start_frame, frame_count, width, height)
+        return noise_walk_output(walk, start_frame, frame_count, FrameLatent.of(width, height, latent_shape))
 
 
 class MeanderNoiseLoop(io.ComfyNode):
@@ -124,6 +128,7 @@ class MeanderNoiseLoop(io.ComfyNode):
                 seed_input("centre_seed", "Seed of the image the loop circles around when radius < 1 (must "
                            "differ from seed_x and seed_y); unused at radius 1.", default=7),
                 *size_inputs(),
+                latent_shape_input(),
                 *window_inputs(),
             ],
             outputs=noise_walk_outputs(),
@@ -131,9 +136,9 @@ class MeanderNoiseLoop(io.ComfyNode):
 
     @classmethod
     def execute(cls, seed_x: int, seed_y: int, frames: int, radius: float, centre_seed: int, width: int,
-                height: int, start_frame: int, frame_count: int) -> io.NodeOutput:
+                height: int, start_frame: int, frame_count: int, latent_shape: dict | None = None) -> io.NodeOutput:
         walk = walks.NoiseLoop(seed_x, seed_y, frames, radius, centre_seed)
-        return noise_walk_output(walk, start_frame, frame_count, width, height)
+        return noise_walk_output(walk, start_frame, frame_count, FrameLatent.of(width, height, latent_shape))
 
 
 class MeanderSeedVariations(io.ComfyNode):
@@ -167,6 +172,7 @@ class MeanderSeedVariations(io.ComfyNode):
                                  tooltip="Closed: K*F frames that loop seamlessly. Open: (K-1)*F+1 frames ending "
                                  "on the last variation."),
                 *size_inputs(),
+                latent_shape_input(),
                 *window_inputs(),
             ],
             outputs=noise_walk_outputs(),
@@ -174,9 +180,70 @@ class MeanderSeedVariations(io.ComfyNode):
 
     @classmethod
     def execute(cls, seed: int, variation_seeds: str, strength: float, frames_per_variation: int, easing: str,
-                closed: bool, width: int, height: int, start_frame: int, frame_count: int) -> io.NodeOutput:
+                closed: bool, width: int, height: int, start_frame: int, frame_count: int,
+                latent_shape: dict | None = None) -> io.NodeOutput:
         walk = walks.SeedVariations(seed, variation_seeds, strength, frames_per_variation, easing, closed)
-        return noise_walk_output(walk, start_frame, frame_count, width, height)
+        return noise_walk_output(walk, start_frame, frame_count, FrameLatent.of(width, height, latent_shape))
+
+
+class ClipLoopNoise:
+    """A NOISE for one video clip whose T latent frames run once around a circle (noise.clip_loop)."""
+
+    def __init__(self, seed_x: int, seed_y: int, radius: float, centre_seed: int):
+        noise.check_circular_loop(seed_x, seed_y, 2, radius, centre_seed)
+        self.seed = seed_x
+        self._loop = (seed_x, seed_y, radius, centre_seed)
+
+    def generate_noise(self, input_latent: dict) -> torch.Tensor:
+        """The clip's looping noise for `input_latent`, a video latent of batch 1 (1 x C x T x H x W)."""
+        latent = input_latent["samples"]
+        if latent.is_nested or latent.dim() != 5:
+            raise ValueError(f"latent_image has shape {tuple(latent.shape)}: Clip Loop Noise is for video models "
+                             "(B x C x T x H x W): connect the video model's empty latent (e.g. "
+                             "EmptyHunyuanLatentVideo); for image models use Circular Noise Loop")
+        if latent.shape[0] != 1:
+            raise ValueError(f"latent_image has a batch of {latent.shape[0]}: Clip Loop Noise makes one looping "
+                             "clip; set the empty video latent's batch_size to 1")
+        if latent.shape[2] < 2:
+            raise ValueError("latent_image has 1 latent frame: a loop needs a clip of at least 2 latent frames "
+                             "(a length of 5 or more video frames in EmptyHunyuanLatentVideo)")
+        clip = noise.clip_loop(*self._loop[:2], tuple(latent.shape[1:]), *self._loop[2:])
+        return clip.unsqueeze(0).to(dtype=latent.dtype)
+
+
+class MeanderClipLoop(io.ComfyNode):
+    """One video clip whose starting noise loops over its own frames."""
+
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return schema(
+            node_id="MeanderClipLoop",
+            search_aliases=["loop", "video loop", "seamless loop", "circular walk", "wan"],
+            display_name="Clip Loop Noise (Meander)",
+            category="latent/meander",
+            description="For video models: the starting noise of ONE clip whose T latent frames lie on a circle, "
+            "n_t = cos(2 pi t / T) x + sin(2 pi t / T) y (x, y two seeds' noises of one latent frame), so the "
+            "clip's noise returns to its first frame after its last. Connect to SamplerCustomAdvanced with the "
+            "video model's empty latent (batch 1) as latent_image. The noise loops exactly; whether the decoded "
+            "clip loops depends on the model (a causal video VAE treats the first latent frame apart).",
+            inputs=[
+                seed_input("seed_x", "Seed of the clip's first latent frame at radius 1.", default=1337),
+                seed_input("seed_y", "Seed of the second direction of the circle (must differ from seed_x).",
+                           default=42),
+                io.Float.Input("radius", default=1.0, min=0.0, max=1.0, step=0.01,
+                               tooltip="1: a great circle through seed_x's noise (the most motion). Below 1: a "
+                               "circle of this radius around centre_seed's noise (calmer). Every latent frame "
+                               "keeps unit variance."),
+                seed_input("centre_seed", "Seed the loop circles around when radius < 1 (must differ from seed_x "
+                           "and seed_y); unused at radius 1.", default=7),
+            ],
+            outputs=[io.Noise.Output(display_name="noise",
+                                     tooltip="The clip's looping noise: connect to SamplerCustomAdvanced.")],
+        )
+
+    @classmethod
+    def execute(cls, seed_x: int, seed_y: int, radius: float, centre_seed: int) -> io.NodeOutput:
+        return io.NodeOutput(ClipLoopNoise(seed_x, seed_y, radius, centre_seed))
 
 
 KSAMPLER_SETTINGS = (

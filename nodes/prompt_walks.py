@@ -14,7 +14,7 @@ from ..latent_ops import embedding, noise, walks
 from ..latent_ops.checks import check_choice
 from ..latent_ops.walks import MAX_FRAMES
 from .comfy import io, schema
-from .common import STEP_NOISE_NOTE, easing_input, size_inputs, window_inputs
+from .common import STEP_NOISE_NOTE, FrameLatent, easing_input, latent_shape_input, size_inputs, window_inputs
 from .conditioning import encode_prompts, same_noise_latent, walk_each_entry, walk_keyframes
 
 Conditioning = list[list[Any]]
@@ -54,7 +54,7 @@ def pad_input() -> io.Combo.Input:
 def keyframe_walk_inputs() -> list:
     """The inputs every keyframe walk shares after its keyframes and length."""
     return [loop_input(), embedding_method_input(), per_input(), easing_input(), pad_input(), *size_inputs(),
-            *window_inputs()]
+            latent_shape_input(), *window_inputs()]
 
 
 def loop_input() -> io.Boolean.Input:
@@ -115,15 +115,17 @@ class MeanderPromptTravel(io.ComfyNode):
 
     @classmethod
     def execute(cls, clip, schedule: str, frames: int, loop: bool, method: str, per: str, easing: str, pad: str,
-                width: int, height: int, start_frame: int, frame_count: int) -> io.NodeOutput:
+                width: int, height: int, start_frame: int, frame_count: int,
+                latent_shape: dict | None = None) -> io.NodeOutput:
+        frame = FrameLatent.of(width, height, latent_shape)
         walk = walks.PromptTravel(schedule, frames, loop, easing)
         idx = walk.window(start_frame, frame_count)
         keys, frames = walk.keyframes, walk.length
         encoded = encode_prompts(clip, [p for _, p in keys])
         named = [(f"the prompt at frame {k}", encoded[p]) for k, p in keys]
         cond = walk_keyframes(named, [k for k, _ in keys], frames, loop, method, per, easing, pad,
-                              start_frame, frame_count, width, height)
-        return io.NodeOutput(cond, same_noise_latent(len(idx), width, height))
+                              start_frame, frame_count, frame)
+        return io.NodeOutput(cond, same_noise_latent(len(idx), frame))
 
 
 class MeanderConditioningTravel(io.ComfyNode):
@@ -169,9 +171,10 @@ class MeanderConditioningTravel(io.ComfyNode):
         walk = walks.ConditioningTravel(len(keys), frames_per_segment, loop, easing)
         idx = walk.window(start_frame, frame_count)
         positions, frames = embedding.chain_positions(len(keys), frames_per_segment, loop)
+        frame = FrameLatent.of(width, height, optional.get("latent_shape"))
         cond = walk_keyframes(keys, positions, frames, loop, method, per, easing, pad, start_frame, frame_count,
-                              width, height)
-        return io.NodeOutput(cond, same_noise_latent(len(idx), width, height))
+                              frame)
+        return io.NodeOutput(cond, same_noise_latent(len(idx), frame))
 
 
 class MeanderPromptDrift(io.ComfyNode):
@@ -199,6 +202,7 @@ class MeanderPromptDrift(io.ComfyNode):
                                "unit RMS."),
                 frame_seed_input(),
                 *size_inputs(),
+                latent_shape_input(),
                 *window_inputs(),
             ],
             outputs=conditioning_walk_outputs(),
@@ -206,13 +210,14 @@ class MeanderPromptDrift(io.ComfyNode):
 
     @classmethod
     def execute(cls, conditioning, frames: int, step: float, direction: str, seed: int, width: int, height: int,
-                start_frame: int, frame_count: int) -> io.NodeOutput:
+                start_frame: int, frame_count: int, latent_shape: dict | None = None) -> io.NodeOutput:
+        frame = FrameLatent.of(width, height, latent_shape)
         idx = walks.PromptDrift(frames).window(start_frame, frame_count)
         check_choice("direction", direction, embedding.DIRECTIONS)
         generator = torch.Generator(device="cpu").manual_seed(seed)
         cond = walk_each_entry(conditioning, lambda e: embedding.drift_walk(
-            e, frames, step, direction, generator, start_frame, frame_count), len(idx), frame_count, width, height)
-        return io.NodeOutput(cond, same_noise_latent(len(idx), width, height))
+            e, frames, step, direction, generator, start_frame, frame_count), len(idx), frame_count, frame)
+        return io.NodeOutput(cond, same_noise_latent(len(idx), frame))
 
 
 class MeanderPromptCircle(io.ComfyNode):
@@ -238,6 +243,7 @@ class MeanderPromptCircle(io.ComfyNode):
                                "(|e_k - e_0| = radius |e_0|); 0.05 to 0.2 keeps the prompt recognisable."),
                 frame_seed_input(),
                 *size_inputs(),
+                latent_shape_input(),
                 *window_inputs(),
             ],
             outputs=conditioning_walk_outputs(),
@@ -245,9 +251,10 @@ class MeanderPromptCircle(io.ComfyNode):
 
     @classmethod
     def execute(cls, conditioning, frames: int, radius: float, seed: int, width: int, height: int,
-                start_frame: int, frame_count: int) -> io.NodeOutput:
+                start_frame: int, frame_count: int, latent_shape: dict | None = None) -> io.NodeOutput:
+        frame = FrameLatent.of(width, height, latent_shape)
         idx = walks.PromptCircle(frames).window(start_frame, frame_count)
         generator = torch.Generator(device="cpu").manual_seed(seed)
         cond = walk_each_entry(conditioning, lambda e: embedding.circle_walk(
-            e, frames, radius, generator, start_frame, frame_count), len(idx), frame_count, width, height)
-        return io.NodeOutput(cond, same_noise_latent(len(idx), width, height))
+            e, frames, radius, generator, start_frame, frame_count), len(idx), frame_count, frame)
+        return io.NodeOutput(cond, same_noise_latent(len(idx), frame))

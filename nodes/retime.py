@@ -7,8 +7,10 @@ from ..latent_ops.walks import MAX_FRAMES
 from .comfy import io, schema
 from .common import (
     STEP_NOISE_NOTE,
+    FrameLatent,
     TimeWarp,
     frames_of,
+    latent_shape_input,
     noise_method_input,
     noise_walk_output,
     noise_walk_outputs,
@@ -84,6 +86,7 @@ class MeanderTimedSeedWalk(io.ComfyNode):
                              "is sampled at k / (N - 1))."),
                 noise_method_input(),
                 *size_inputs(),
+                latent_shape_input(),
                 *window_inputs(),
             ],
             outputs=noise_walk_outputs(),
@@ -91,6 +94,6 @@ class MeanderTimedSeedWalk(io.ComfyNode):
 
     @classmethod
     def execute(cls, time_warp, seed_a: int, seed_b: int, frames: int, method: str, width: int, height: int,
-                start_frame: int, frame_count: int) -> io.NodeOutput:
+                start_frame: int, frame_count: int, latent_shape: dict | None = None) -> io.NodeOutput:
         walk = walks.TimedSeedWalk(seed_a, seed_b, frames, method, time_warp)
-        return noise_walk_output(walk, start_frame, frame_count, width, height)
+        return noise_walk_output(walk, start_frame, frame_count, FrameLatent.of(width, height, latent_shape))

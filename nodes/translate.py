@@ -6,12 +6,14 @@ from torch import Tensor
 
 from ..latent_ops import schedule, walks, windows
 from ..latent_ops.walks import MAX_FRAMES
+from ..latent_ops.windows import LATENT_DOWNSCALE
 from .comfy import io, schema
 from .common import (
     STEP_NOISE_NOTE,
+    FrameLatent,
     WalkNoise,
     easing_input,
-    empty_latent,
+    latent_shape_input,
     noise_walk_outputs,
     size_inputs,
     window_inputs,
@@ -21,7 +23,6 @@ from .validate import (
     PAN_BYTES_PER_VALUE,
     check_finite,
     check_memory,
-    latent_values,
 )
 
 CATEGORY = "latent/meander/translate"
@@ -143,6 +144,7 @@ class MeanderNoisePan(io.ComfyNode):
                                 "separated by commas: two or more for an open pan, one or more for a loop."),
                 *pan_inputs(),
                 *size_inputs(),
+                latent_shape_input(),
                 *window_inputs(),
             ],
             outputs=noise_walk_outputs(),
@@ -151,11 +153,25 @@ class MeanderNoisePan(io.ComfyNode):
     @classmethod
     def execute(cls, seeds: str, motion: str, axis: str, stride: float, loop: bool, ping_pong: bool,
                 easing: str, subpixel: str, width: int, height: int, start_frame: int,
-                frame_count: int) -> io.NodeOutput:
+                frame_count: int, latent_shape: dict | None = None) -> io.NodeOutput:
+        frame = FrameLatent.of(width, height, latent_shape)
+        _check_size_matches(frame)
         walk = walks.NoisePan(motion, axis, stride, loop, ping_pong, easing, subpixel, seeds, width, height)
         window = walk.window(start_frame, frame_count)
         _check_count(len(window))
         check_memory("frame_count" if frame_count else "stride", len(window),
-                     (NOISE_WALK_BYTES_PER_VALUE + PAN_BYTES_PER_VALUE) * latent_values(width, height),
-                     f"{width}x{height} pan noise and latents", "the width and height or raise stride")
-        return io.NodeOutput(WalkNoise(walk, window), empty_latent(len(window), width, height))
+                     (NOISE_WALK_BYTES_PER_VALUE + PAN_BYTES_PER_VALUE) * frame.values,
+                     f"{frame.what} pan noise and latents", "the width and height or raise stride")
+        return io.NodeOutput(WalkNoise(walk, window, frame.is_clip), frame.empty(len(window)))
+
+
+def _check_size_matches(frame: FrameLatent) -> None:
+    """A pan's length follows width and height, so a connected latent_shape must have that size."""
+    if frame.template is None:
+        return
+    h, w = frame.item_shape[-2:]
+    want = (frame.height // LATENT_DOWNSCALE, frame.width // LATENT_DOWNSCALE)
+    if (h, w) != want:
+        raise ValueError(f"latent_shape is {w * LATENT_DOWNSCALE}x{h * LATENT_DOWNSCALE} pixels but width x height "
+                         f"is {frame.width}x{frame.height}: set width to {w * LATENT_DOWNSCALE} and height to "
+                         f"{h * LATENT_DOWNSCALE} (the pan's length follows them)")

@@ -85,7 +85,6 @@ def latent_values(width: int, height: int) -> int:
     return LATENT_CHANNELS * (height // LATENT_DOWNSCALE) * (width // LATENT_DOWNSCALE)
 
 
-def check_noise_walk_memory(frames: int, width: int, height: int, name: str = "frame_count") -> None:
-    """A noise walk's window of `frames` frames at width x height must fit in memory."""
-    check_memory(name, frames, NOISE_WALK_BYTES_PER_VALUE * latent_values(width, height),
-                 f"{width}x{height} walk noise and latents")
+def check_noise_walk_memory(frames: int, frame, name: str = "frame_count") -> None:
+    """A noise walk's window of `frames` frames (each a common.FrameLatent) must fit in memory."""
+    check_memory(name, frames, NOISE_WALK_BYTES_PER_VALUE * frame.values, f"{frame.what} walk noise and latents")

@@ -8,7 +8,7 @@ from scripts.bed import REPO, node_classes
 
 PACK_NODES = [
     "MeanderSeedWalk", "MeanderSeedChainWalk", "MeanderSeedVariations", "MeanderNoiseLoop", "MeanderNoisyLatent",
-    "MeanderPingPong",
+    "MeanderClipLoop", "MeanderPingPong",
     "MeanderPromptTravel", "MeanderConditioningTravel", "MeanderPromptDrift", "MeanderPromptCircle",
     "MeanderLatentPan", "MeanderNoisePan", "MeanderFastRender",
     "MeanderTimedSeedWalk", "MeanderEvenRetime", "MeanderAudioPacing", "MeanderClickTrack",

@@ -238,3 +238,19 @@ def test_timed_walk_at_linear_times_is_the_seed_walk():
     assert torch.equal(walk, noise.seed_walk(3, 4, (4, 6, 5), 7, "slerp"))
     ends = noise.timed_walk(3, 4, (4, 6, 5), torch.tensor([0.0, 1.0], dtype=torch.float64), "nlerp")
     assert torch.equal(ends[0], noise.seed_noise(3, (4, 6, 5))) and torch.equal(ends[1], noise.seed_noise(4, (4, 6, 5)))
+
+
+def test_clip_loop_puts_the_clip_frames_on_the_circle():
+    """Latent frame t of the clip is the loop's frame t of T; the step from the last back to the first is even."""
+    clip = noise.clip_loop(3, 4, (16, 6, 5, 7))
+    loop = noise.circular_loop(3, 4, (16, 5, 7), 6)
+    assert clip.shape == (16, 6, 5, 7)
+    assert torch.equal(clip[:, 0], noise.seed_noise(3, (16, 5, 7)))
+    assert torch.equal(clip.movedim(1, 0), loop)
+    steps = [(clip[:, (t + 1) % 6] - clip[:, t]).norm().item() for t in range(6)]
+    assert max(steps) - min(steps) < 1e-3 * max(steps)
+
+
+def test_clip_loop_refuses_a_shape_without_frames():
+    with pytest.raises(ValueError, match=r"a clip's shape is C x T x H x W, got \(16, 8\)"):
+        noise.clip_loop(3, 4, (16, 8))
