@@ -39,12 +39,19 @@ BUILT_ON = "0.3.75"
 """The ComfyUI version the committed workflows are built on (pyproject's requires-comfyui floor)."""
 THUMBNAIL_QUALITY = 88
 USER_CHECKPOINT = "v1-5-pruned-emaonly.safetensors"
+SDXL_CHECKPOINT = "sd_xl_base_1.0.safetensors"
+FLUX_MODEL = "flux1-dev.safetensors"
+WAN_MODEL = "wan2.1_t2v_1.3B_fp16.safetensors"
+TEST_MODELS = {"sdxl": "meander-test-sdxl.safetensors", "flux": "meander-test-flux.safetensors",
+               "flux-vae": "meander-test-flux-vae.safetensors", "wan": "meander-test-wan.safetensors",
+               "wan-vae": "meander-test-wan-vae.safetensors"}
+"""The small random-weight models (scripts/make_models.py) the tests render the family workflows with."""
 NEGATIVE = "blurry, low quality, watermark, text"
 
 
-def _model_and_prompts(g: UIGraph, prompt: str) -> tuple:
+def _model_and_prompts(g: UIGraph, prompt: str, checkpoint: str = USER_CHECKPOINT) -> tuple:
     """Checkpoint loader and positive / negative text encoders, in their groups."""
-    ckpt = g.add("CheckpointLoaderSimple", (40, 120), {"ckpt_name": USER_CHECKPOINT})
+    ckpt = g.add("CheckpointLoaderSimple", (40, 120), {"ckpt_name": checkpoint})
     g.group("1. Model", [ckpt])
     pos = g.add("CLIPTextEncode", (40, 400), {"text": prompt}, {"clip": (ckpt, 1)}, title="Prompt")
     neg = g.add("CLIPTextEncode", (40, 680), {"text": NEGATIVE}, {"clip": (ckpt, 1)}, title="Negative prompt")
@@ -57,15 +64,25 @@ def _sample_and_save(g: UIGraph, ckpt, pos, neg, noise_src, latent_src, prefix: 
     """Custom sampler over the walk's NOISE and LATENT, VAE decode, mp4 through core video nodes."""
     model = model_src or (ckpt, 0)
     guider = g.add("CFGGuider", (x, 120), {"cfg": 7.5}, {"model": model, "positive": (pos, 0), "negative": (neg, 0)})
+    _sample_decode_save(g, (guider, 0), model, (ckpt, 2), noise_src, latent_src, prefix, x)
+
+
+def _sample_decode_save(g: UIGraph, guider_src: tuple, model_src: tuple, vae_src: tuple, noise_src, latent_src,
+                        prefix: str, x: float, scheduler: str = "normal", steps: int = 25,
+                        extra: tuple = (), fps: float = 24.0) -> None:
+    """SamplerCustomAdvanced (euler) with `guider_src`, then VAE decode and an mp4 through core video nodes.
+
+    `extra` nodes (the guider's own helpers) join the sampling group.
+    """
     sampler = g.add("KSamplerSelect", (x, 300), {"sampler_name": "euler"})
-    sigmas = g.add("BasicScheduler", (x, 400), {"scheduler": "normal", "steps": 25, "denoise": 1.0},
-                   {"model": model})
+    sigmas = g.add("BasicScheduler", (x, 400), {"scheduler": scheduler, "steps": steps, "denoise": 1.0},
+                   {"model": model_src})
     run = g.add("SamplerCustomAdvanced", (x, 570), links={
-        "noise": noise_src, "guider": (guider, 0), "sampler": (sampler, 0), "sigmas": (sigmas, 0),
+        "noise": noise_src, "guider": guider_src, "sampler": (sampler, 0), "sigmas": (sigmas, 0),
         "latent_image": latent_src})
-    g.group("4. Sample (euler)", [guider, sampler, sigmas, run])
-    decode = g.add("VAEDecode", (x + 380, 120), links={"samples": (run, 0), "vae": (ckpt, 2)})
-    video = g.add("CreateVideo", (x + 380, 230), {"fps": 24.0}, {"images": (decode, 0)})
+    g.group("4. Sample (euler)", [*extra, guider_src[0], sampler, sigmas, run])
+    decode = g.add("VAEDecode", (x + 380, 120), links={"samples": (run, 0), "vae": vae_src})
+    video = g.add("CreateVideo", (x + 380, 230), {"fps": fps}, {"images": (decode, 0)})
     save = g.add("SaveVideo", (x + 380, 360), {"filename_prefix": prefix, "format": "mp4", "codec": "h264"},
                  {"video": (video, 0)})
     g.group("5. Decode and save the video", [decode, video, save])
@@ -580,6 +597,94 @@ def long_walk(node_info: NodeInfo) -> dict:
     return g.to_json()
 
 
+def sdxl_seed_walk(node_info: NodeInfo) -> dict:
+    """The seed walk on SDXL at 1024x1024: the same nodes, an SDXL checkpoint."""
+    g = UIGraph(node_info)
+    ckpt, pos, neg = _model_and_prompts(g, "a lighthouse on a cliff at sunset, oil painting", SDXL_CHECKPOINT)
+    walk = g.add("MeanderSeedWalk", (440, 120), {"seed_a": 1337, "seed_b": 42, "frames": 48, "width": 1024,
+                                                "height": 1024}, title="Seed walk: the frames' noise")
+    g.group("3. Walk", [walk])
+    _sample_and_save(g, ckpt, pos, neg, (walk, 0), (walk, 1), "meander/sdxl_seed_walk", 820)
+    g.note(
+        "## Seed walk on SDXL\n"
+        "The seed walk at SDXL's 1024x1024: frame 0 and the last frame are exactly what KSampler makes with "
+        "`seed_a` and `seed_b` on this checkpoint. SDXL's pooled text output rides along in the conditioning; "
+        "for a prompt walk on SDXL use Prompt Travel or Conditioning Travel (they walk `pooled_output` too, and "
+        "keep CLIPTextEncodeSDXL's size keys).\n\n"
+        "**Change:** the checkpoint (1: any SDXL model, e.g. sd_xl_base_1.0), the prompts (2), the seeds, "
+        "`frames` and the size (3). On a 24 GB GPU render long walks in windows of 8 to 16 frames.",
+        (440, 620), (340, 300))
+    return g.to_json()
+
+
+def flux_noise_loop(node_info: NodeInfo) -> dict:
+    """A seamless noise loop on Flux dev: its own loaders, FluxGuidance and BasicGuider (no CFG)."""
+    g = UIGraph(node_info)
+    unet = g.add("UNETLoader", (40, 120), {"unet_name": FLUX_MODEL, "weight_dtype": "default"})
+    clip = g.add("DualCLIPLoader", (40, 260), {"clip_name1": "clip_l.safetensors",
+                                               "clip_name2": "t5xxl_fp16.safetensors", "type": "flux"})
+    vae = g.add("VAELoader", (40, 420), {"vae_name": "ae.safetensors"})
+    g.group("1. Flux dev: model, text encoders, VAE", [unet, clip, vae])
+    pos = g.add("CLIPTextEncode", (40, 560), {"text": "a paper boat drifting on a calm lake at dawn, soft light"},
+                {"clip": (clip, 0)}, title="Prompt")
+    guidance = g.add("FluxGuidance", (40, 840), {"guidance": 3.5}, {"conditioning": (pos, 0)})
+    g.group("2. Prompt and guidance", [pos, guidance])
+    loop = g.add("MeanderNoiseLoop", (440, 120), {"seed_x": 1337, "seed_y": 42, "frames": 48, "width": 1024,
+                                                 "height": 1024}, title="Noise loop: the frames' noise")
+    g.group("3. Walk", [loop])
+    guider = g.add("BasicGuider", (820, 120), links={"model": (unet, 0), "conditioning": (guidance, 0)})
+    _sample_decode_save(g, (guider, 0), (unet, 0), (vae, 0), (loop, 0), (loop, 1), "meander/flux_noise_loop", 820,
+                        scheduler="simple", steps=20)
+    g.note(
+        "## Noise loop on Flux dev\n"
+        "48 frames of starting noise on a circle through seed_x's noise: the video loops seamlessly. The walk "
+        "nodes make 4-channel empty latents; the sampler widens them to Flux's 16 channels and the noise follows "
+        "the latent's shape, so frame 0 is exactly Flux's image for seed_x.\n\n"
+        "Flux has no negative prompt: FluxGuidance sets its guidance and BasicGuider samples without CFG. "
+        "Flux's sampler needs the pooled text output, so encode prompts with a Flux text stack (DualCLIPLoader, "
+        "type flux); for prompt walks on Flux, Conditioning Travel keeps `guidance` and pads T5 token lengths.\n\n"
+        "**Change:** the model files (1: flux1-dev in models/diffusion_models, clip_l and t5xxl in "
+        "models/text_encoders, ae in models/vae), the prompt (2), the seeds and `frames` (3).",
+        (440, 620), (340, 420))
+    return g.to_json()
+
+
+def wan_clip_walk(node_info: NodeInfo) -> dict:
+    """A seed walk of whole clips on Wan 2.1: each walk frame is one clip of the video latent's shape."""
+    g = UIGraph(node_info)
+    unet = g.add("UNETLoader", (40, 120), {"unet_name": WAN_MODEL, "weight_dtype": "default"})
+    clip = g.add("CLIPLoader", (40, 260), {"clip_name": "umt5_xxl_fp8_e4m3fn_scaled.safetensors", "type": "wan"})
+    vae = g.add("VAELoader", (40, 400), {"vae_name": "wan_2.1_vae.safetensors"})
+    shift = g.add("ModelSamplingSD3", (40, 520), {"shift": 8.0}, {"model": (unet, 0)})
+    g.group("1. Wan 2.1: model, text encoder, VAE", [unet, clip, vae, shift])
+    pos = g.add("CLIPTextEncode", (40, 640), {"text": "a red kite flying over green hills, gentle wind"},
+                {"clip": (clip, 0)}, title="Prompt")
+    neg = g.add("CLIPTextEncode", (40, 900), {"text": NEGATIVE}, {"clip": (clip, 0)}, title="Negative prompt")
+    g.group("2. Prompts", [pos, neg])
+    shape = g.add("EmptyHunyuanLatentVideo", (440, 120), {"width": 832, "height": 480, "length": 33,
+                                                          "batch_size": 1}, title="One clip's latent (batch 1)")
+    walk = g.add("MeanderSeedWalk", (440, 330), {"seed_a": 1337, "seed_b": 42, "frames": 4},
+                 {"latent_shape": (shape, 0)}, title="Seed walk of clips")
+    g.group("3. Walk of clips", [shape, walk])
+    guider = g.add("CFGGuider", (820, 120), {"cfg": 6.0}, {"model": (shift, 0), "positive": (pos, 0),
+                                                        "negative": (neg, 0)})
+    _sample_decode_save(g, (guider, 0), (shift, 0), (vae, 0), (walk, 0), (walk, 1), "meander/wan_clip_walk", 820,
+                        scheduler="simple", steps=30, fps=16.0)
+    g.note(
+        "## A walk of clips on Wan 2.1\n"
+        "A video model's latent is a whole clip (B x C x T x H x W). Connect the model's empty video latent with "
+        "batch_size 1 to the walk's `latent_shape`: each of the walk's 4 frames is then one 33-frame clip, clip 0 "
+        "exactly Wan's clip for seed_a and the last exactly seed_b's, and the clips in between walk from one to "
+        "the other. The video shows the clips one after another. (Without `latent_shape` the walk makes image "
+        "latents and the sampler stops with a message instead of making 1-frame clips.) For one clip that loops "
+        "over its own frames, use Clip Loop Noise.\n\n"
+        "**Change:** the model files (1: wan2.1_t2v_1.3B in models/diffusion_models, umt5_xxl in "
+        "models/text_encoders, wan_2.1_vae in models/vae), the prompts (2), the clip size and length and the "
+        "seeds (3). `fps` 16 is Wan's.",
+        (440, 620), (340, 460))
+    return g.to_json()
+
+
 @dataclass(frozen=True)
 class Bundled:
     """A bundled workflow: its builder, its template thumbnail, and how the tests render it small and fast.
@@ -693,6 +798,22 @@ BUNDLED: dict[str, Bundled] = {
                   "any length in fixed windows of frames, each saved as a segment, then stitched",
                   lambda: [Paths([Walk("windows of 6 frames", seed_walk_frames(24), window_colours(24, 6))])]),
         (("frames", "6"), ("frame_count", "3")), 3),
+    "meander_sdxl_seed_walk": Bundled(
+        sdxl_seed_walk,
+        Thumbnail("Seed walk on SDXL", "the same slerp walk at 1024x1024: keyframes exactly SDXL's images for "
+                  "the two seeds", lambda: [Paths([Walk("slerp", seed_walk_frames())])]),
+        (("ckpt_name", TEST_MODELS["sdxl"]), ("frames", "3")), 3),
+    "meander_flux_noise_loop": Bundled(
+        flux_noise_loop,
+        Thumbnail("Noise loop on Flux", "a seamless circle of 16-channel noise, Flux guidance without CFG",
+                  lambda: [Paths([Walk("24 frames", noise.circular_loop(1, 2, LATENT, 24))], closed=True)]),
+        (("unet_name", TEST_MODELS["flux"]), ("vae_name", TEST_MODELS["flux-vae"]), ("frames", "3")), 3),
+    "meander_wan_clip_walk": Bundled(
+        wan_clip_walk,
+        Thumbnail("A walk of clips on Wan 2.1", "each point of the walk is a whole clip: clip 0 is seed A's "
+                  "clip, the last seed B's", lambda: [Paths([Walk("4 clips", seed_walk_frames(4))])]),
+        (("unet_name", TEST_MODELS["wan"]), ("vae_name", TEST_MODELS["wan-vae"]), ("frames", "2"),
+         ("length", "5")), 10),
 }
 
 
