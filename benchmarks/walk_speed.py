@@ -12,22 +12,31 @@ this process on the GPU when there is one, and times through ComfyUI's own execu
   (d) (b) with the Fast Walk Render node (torch.compile), for the batches in --fast,
 
 each without and with VAE decode, as frames/s, with peak GPU memory and the process's peak host
-RSS. Euler, CFG 7. It also checks that (b)'s first frame equals (a)'s and that (d) matches (b)
-within fp16 tolerance, and times the pack's own noise generation against the whole walk. Writes
-the figures as JSON to --json.
+RSS, and as a share of the limit: the GPU's fp16 matrix rate (an 8192^3 product, measured here)
+over a frame's FLOPs (steps x 2 (CFG) x the UNet's FLOPs per image, plus the VAE decoder's with
+decode; counted here with torch.utils.flop_counter.FlopCounterMode). Euler, CFG 7. It also checks
+that (b)'s first frame equals (a)'s and that (d) matches (b) within fp16 tolerance, and times the
+pack's own noise generation against the whole walk. Writes the figures as JSON to --json.
+--compile-only times only the first compiled walk of the first --fast batch, and the next one (run
+it twice, as two processes, to see what the on-disk compile cache saves).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
+import statistics
 import tempfile
 import time
+from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 
 import torch
+from torch.nn.attention import SDPBackend, sdpa_kernel
+from torch.utils.flop_counter import FlopCounterMode
 
 from scripts import bed
 from scripts.make_checkpoint import make_checkpoint
@@ -141,6 +150,71 @@ def timed(comfy: bed.Bed, graphs: Callable[[int], list[dict]], repeats: int) -> 
     return seconds, gpu_mb
 
 
+def median_ms(fn: Callable[[], object], repeats: int, warmup: int = 2) -> float:
+    """Median milliseconds of fn() by CUDA events, after `warmup` untimed calls."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        start.record()
+        fn()
+        end.record()
+        end.synchronize()
+        times.append(start.elapsed_time(end))
+    return statistics.median(times)
+
+
+def matmul_tflops(n: int = 8192, repeats: int = 20) -> float:
+    """The GPU's dense fp16 matrix rate in TFLOP/s: 2 n^3 per product over its median time."""
+    a, b = (torch.randn(n, n, device="cuda", dtype=torch.float16) for _ in range(2))
+    return 2 * n**3 / median_ms(lambda: a @ b, repeats) / 1e9
+
+
+MATMUL_OPS = ("mm", "addmm", "bmm", "baddbmm")
+
+
+def flop_counts(fn: Callable[[], object]) -> dict:
+    """FLOPs of one fn() call by op class (convolution, attention, matmul, other), in all, and by op.
+
+    Attention runs through the flash/efficient/math backends here, whose FLOPs the counter knows.
+    """
+    with sdpa_kernel([SDPBackend.FLASH_ATTENTION, SDPBackend.EFFICIENT_ATTENTION, SDPBackend.MATH]):
+        with FlopCounterMode(display=False) as counter:
+            fn()
+    by_op = {str(op).removeprefix("aten."): float(n) for op, n in counter.get_flop_counts().get("Global", {}).items()}
+    out: dict = defaultdict(float)
+    for op, n in by_op.items():
+        out["convolution" if "convolution" in op else "attention" if "attention" in op
+            else "matmul" if op in MATMUL_OPS else "other"] += n
+    return {**out, "total": float(counter.get_total_flops()), "by_op": by_op}
+
+
+def model_flops(size: int) -> dict:
+    """FLOPs per image of the benchmark checkpoint's UNet (one forward) and VAE decoder, at size x size.
+
+    Loads a second copy through ComfyUI's own loader, counts one image, and unloads it.
+    """
+    import comfy.model_management
+    import comfy.sd
+    import folder_paths
+
+    model, _, vae, _ = comfy.sd.load_checkpoint_guess_config(
+        folder_paths.get_full_path_or_raise("checkpoints", CKPT), output_vae=True, output_clip=False)
+    comfy.model_management.load_models_gpu([model, vae.patcher], force_full_load=True)
+    device, dtype = comfy.model_management.get_torch_device(), model.model.get_dtype()
+    x = torch.randn(1, 4, size // 8, size // 8, device=device)
+    context = torch.randn(1, 77, 768, device=device, dtype=dtype)
+    net, decoder, vae_dtype = model.model.diffusion_model, vae.first_stage_model, vae.vae_dtype
+    t = torch.full((1,), 500.0, device=device)
+    with torch.inference_mode():
+        unet = flop_counts(lambda: net(x.to(dtype), t, context=context))
+        decode = flop_counts(lambda: decoder.decode(x.to(vae_dtype)))["total"]
+    comfy.model_management.unload_all_models()
+    comfy.model_management.soft_empty_cache()
+    return {"unet_per_image": unet, "decode_per_image": decode}
+
+
 def own_ops_seconds(batch: int, size: int) -> float:
     """Time of the pack's own work in a walk of `batch` frames: seed noise and slerp."""
     from latent_ops import noise
@@ -161,9 +235,11 @@ def main() -> None:
     parser.add_argument("--per-prompt", type=int, default=8, help="frames for (c), one prompt each")
     parser.add_argument("--small", action="store_true", help="the small test model instead of full SD1.5")
     parser.add_argument("--json", type=Path, help="write the figures here")
+    parser.add_argument("--compile-only", action="store_true", help="time only the first compiled walk")
+    parser.add_argument("--base", type=Path, help="ComfyUI base folder to keep between runs (default: a new one)")
     args = parser.parse_args()
 
-    base = Path(tempfile.mkdtemp(prefix="meander-bench-"))
+    base = args.base or Path(tempfile.mkdtemp(prefix="meander-bench-"))
     comfy = bed.boot(base, cpu=not torch.cuda.is_available(), cache=True)
     import nodes
 
@@ -175,14 +251,27 @@ def main() -> None:
 
     batches = [int(b) for b in args.batches.split(",")]
     fast = [int(b) for b in args.fast.split(",") if b]
+    if args.compile_only:
+        compile_only(comfy, fast[0], args)
+        return
+    flops = model_flops(args.size)
+    peak = matmul_tflops() * 1e12 if torch.cuda.is_available() else float("nan")
+    frame_flops = {False: args.steps * 2 * flops["unet_per_image"]["total"]}
+    frame_flops[True] = frame_flops[False] + flops["decode_per_image"]
+    limits = {decode: peak / f for decode, f in frame_flops.items()}
+    print(f"UNet {flops['unet_per_image']['total'] / 1e12:.3f} TFLOP per image per forward, decode "
+          f"{flops['decode_per_image'] / 1e12:.2f} TFLOP per image; fp16 matmul {peak / 1e12:.0f} TFLOP/s; limit "
+          f"{limits[False]:.2f} frames/s sampling only, {limits[True]:.2f} with decode", flush=True)
     rows = []
 
     def record(name: str, batch: int, decode: bool, graphs: Callable[[int], list[dict]], frames: int) -> dict:
         seconds, gpu_mb = timed(comfy, graphs, args.repeats)
         row = {"case": name, "batch": batch, "decode": decode, "frames_per_s": frames / seconds,
+               "share_of_limit": frames / seconds / limits[decode],
                "ms_per_frame": 1000 * seconds / frames, "peak_gpu_mb": gpu_mb, "peak_host_mb": peak_host_mb()}
         rows.append(row)
         print(f"{name:>36} B={batch:<3} decode={decode!s:<5} {row['frames_per_s']:8.2f} frames/s "
+              f"{100 * row['share_of_limit']:5.1f}% of limit "
               f"{row['ms_per_frame']:8.1f} ms/frame  GPU {gpu_mb:8.0f} MB  host {row['peak_host_mb']:7.0f} MB",
               flush=True)
         return row
@@ -237,8 +326,25 @@ def main() -> None:
                 by[(f"d_fast {mode}", b, decode)] for b in fast) / best_a
     print(json.dumps(ratios, indent=1))
     if args.json:
-        args.json.write_text(json.dumps({"rows": rows, "checks": checks, "ratios": ratios, "args": vars(args)},
-                                        indent=1, default=str))
+        args.json.write_text(json.dumps({"rows": rows, "checks": checks, "ratios": ratios, "flops": flops,
+                                         "matmul_tflops": peak / 1e12, "limit_frames_per_s": limits,
+                                         "device": torch.cuda.get_device_name() if torch.cuda.is_available() else "cpu",
+                                         "torch": torch.__version__, "args": vars(args)}, indent=1, default=str))
+
+
+def compile_only(comfy: bed.Bed, batch: int, args: argparse.Namespace) -> None:
+    """Seconds of the first walk through Fast Walk Render (compile included) and of the next one."""
+    mode = args.fast_mode.split(",")[0]
+    times = []
+    for seed in (11, 12):
+        start = time.perf_counter()
+        comfy.run(walk_graph(batch, args.size, args.steps, False, mode, seed=seed))
+        times.append(time.perf_counter() - start)
+    figures = {"first_walk_s": times[0], "second_walk_s": times[1], "compile_s": times[0] - times[1],
+               "cache_dir": os.environ.get("TORCHINDUCTOR_CACHE_DIR"), "batch": batch, "mode": mode}
+    print(json.dumps(figures), flush=True)
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=1))
 
 
 if __name__ == "__main__":

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import os
+from pathlib import Path
 
 import comfy.model_management
+import folder_paths
 import torch
 from comfy.patcher_extension import WrappersMP
+from torch._inductor.runtime.cache_dir_utils import default_cache_dir
 
 from .comfy import io, schema, set_torch_compile_wrapper
 
@@ -18,6 +22,8 @@ MODES = {
 }
 """Widget choice -> torch.compile mode (inductor backend, static shapes)."""
 CUDNN_KEY = "meander.cudnn_benchmark"
+CACHE_ENV = "TORCHINDUCTOR_CACHE_DIR"
+"""Where inductor keeps its on-disk caches (FX graphs, AOTAutograd graphs, Triton kernels, autotuning)."""
 
 
 def cudnn_benchmark_call(executor, *args, **kwargs):
@@ -32,6 +38,25 @@ def cudnn_benchmark_call(executor, *args, **kwargs):
         return executor(*args, **kwargs)
     finally:
         torch.backends.cudnn.benchmark = previous
+
+
+def persistent_compile_cache() -> Path:
+    """The folder inductor caches compiled graphs and kernels in, made to outlive the process.
+
+    Unless the user chose one (TORCHINDUCTOR_CACHE_DIR), it is `meander/torch_compile` in ComfyUI's
+    user folder, which ComfyUI never clears (its temp folder is emptied at every start, and torch's
+    default lies in /tmp). Inductor writes that default into the variable the first time it looks
+    (ComfyUI's start already does), so the variable is the user's choice only when it differs. Inductor
+    reads it at each compile, so a later process with the same model, batch shape and torch version
+    loads the compiled kernels instead of building them.
+    """
+    chosen = os.environ.get(CACHE_ENV)
+    if chosen and os.path.abspath(chosen) != os.path.abspath(default_cache_dir()):
+        return Path(chosen)
+    path = Path(folder_paths.get_user_directory()) / "meander" / "torch_compile"
+    path.mkdir(parents=True, exist_ok=True)
+    os.environ[CACHE_ENV] = str(path)
+    return path
 
 
 def compile_unavailable(device: torch.device) -> str | None:
@@ -56,9 +81,11 @@ class MeanderFastRender(io.ComfyNode):
             display_name="Fast Walk Render (Meander)",
             category="latent/meander",
             description="Compiles the diffusion model once with torch.compile so every batch of a walk (one "
-            "fixed shape) runs faster on an NVIDIA GPU. The first batch pays the compile (about a minute); keep "
-            "the batch size fixed or each new size compiles again. Where compiling is unavailable (CPU, GPUs "
-            "before Volta, no Triton) the model passes through unchanged and the log says why.",
+            "fixed shape) runs faster on an NVIDIA GPU. The first batch pays the compile (about a minute); the "
+            "compiled kernels are kept in ComfyUI's user folder under meander/torch_compile, so a later run on the "
+            "same machine compiles in about 15 s. Keep the batch size fixed or each new size compiles again. Where "
+            "compiling is unavailable (CPU, GPUs before Volta, no Triton) the model passes through unchanged and the "
+            "log says why.",
             inputs=[
                 io.Model.Input("model", tooltip="The model to sample the walk with."),
                 io.Combo.Input("mode", options=list(MODES), default="compile",
@@ -80,6 +107,7 @@ class MeanderFastRender(io.ComfyNode):
         if reason:
             logging.warning("Fast Walk Render (Meander): not compiling, %s; rendering with the plain model.", reason)
             return io.NodeOutput(model)
+        logging.info("Fast Walk Render (Meander): compile cache in %s", persistent_compile_cache())
         patched = model.clone()
         set_torch_compile_wrapper(model=patched, backend="inductor", mode=MODES[mode], dynamic=False)
         patched.add_wrapper_with_key(WrappersMP.APPLY_MODEL, CUDNN_KEY, cudnn_benchmark_call)

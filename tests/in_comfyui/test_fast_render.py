@@ -60,3 +60,21 @@ def test_cudnn_benchmark_is_on_only_inside_the_compiled_models_calls(comfy):
     with pytest.raises(RuntimeError):
         call(lambda: (_ for _ in ()).throw(RuntimeError("boom")))
     assert torch.backends.cudnn.benchmark is before
+
+
+def test_the_compile_cache_is_kept_in_comfyuis_user_folder(comfy, monkeypatch):
+    """With no folder of the user's, inductor's caches go to <user>/meander/torch_compile, which ComfyUI keeps."""
+    module = sys.modules[fast_node(comfy).__module__]
+    monkeypatch.setenv(module.CACHE_ENV, module.default_cache_dir())  # what inductor writes on its first look
+    path = module.persistent_compile_cache()
+    expected = comfy.base / "user" / "meander" / "torch_compile"
+    assert path == expected and path.is_dir()
+    assert module.os.environ[module.CACHE_ENV] == str(expected)
+
+
+def test_a_compile_cache_folder_of_the_users_own_is_left_alone(comfy, monkeypatch, tmp_path):
+    module = sys.modules[fast_node(comfy).__module__]
+    monkeypatch.setenv(module.CACHE_ENV, str(tmp_path / "mine"))
+    assert module.persistent_compile_cache() == tmp_path / "mine"
+    assert module.os.environ[module.CACHE_ENV] == str(tmp_path / "mine")
+    assert not (tmp_path / "mine").exists()  # inductor makes it when it first writes
