@@ -13,6 +13,7 @@ The walk's node declares the inputs and calls it; the segmented CLI and the edit
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import MISSING, dataclass, fields
 from typing import Any, ClassVar
@@ -20,7 +21,7 @@ from typing import Any, ClassVar
 import torch
 from torch import Tensor
 
-from . import embedding, interpolate, noise, retime, schedule, windows
+from . import embedding, interpolate, noise, retime, schedule, step_noise, windows
 from .checks import check_at_least, check_choice, check_fraction
 
 MAX_FRAMES = 100_000
@@ -84,6 +85,15 @@ class NoiseWalk(Walk):
         """Noise frames `frames` for one latent of `frame_shape`: (len(frames), *frame_shape), float32, CPU."""
         raise NotImplementedError
 
+    def step_mix(self, frames: range) -> step_noise.StepMix:
+        """Each frame's weights over the keyframe seeds' step-noise streams (latent_ops/step_noise.py).
+
+        The same walk as the starting noise, between the seeds' step noise: what the Walk Sampler
+        gives ancestral and SDE samplers. Walks whose frames are no mix of whole seed noises refuse.
+        """
+        raise ValueError(f"{self.node_id}'s frames are not a mix of whole seeds' noises, so its step noise cannot "
+                         "walk: sample it with a deterministic sampler (euler, dpmpp_2m, ddim), not the Walk Sampler")
+
 
 def _even(frames: range, period: int) -> Tensor:
     """k / period of each frame k (float64): even progress, period N - 1 for an open walk, N for a loop."""
@@ -94,6 +104,15 @@ def _chain_progress(keys: int, frames_per_segment: int, closed: bool, easing: st
     """(i + e(t)) / segments for chain frame j in segment i at time t."""
     segment, t = schedule.chain_times(keys, frames_per_segment, closed, frames)
     return (segment.double() + schedule.ease(t, easing)) / (keys if closed else keys - 1)
+
+
+def _chain_mix(seeds: Sequence[int], frames_per_segment: int, closed: bool, method: str, easing: str,
+               frames: range) -> step_noise.StepMix:
+    """Step-noise weights of chain frame j between the noises of seeds i and i + 1 at e(t) (noise.chain_between)."""
+    segment, t = schedule.chain_times(len(seeds), frames_per_segment, closed, frames)
+    distinct, keyframes = step_noise.seed_keyframes(seeds)
+    return step_noise.pair_mix(distinct, keyframes, segment, (segment + 1) % len(seeds), schedule.ease(t, easing),
+                               method)
 
 
 def _check_method_and_easing(method: str, easing: str | None) -> None:
@@ -127,6 +146,9 @@ class SeedWalk(NoiseWalk):
     def noise_frames(self, frame_shape: Sequence[int], frames: range) -> Tensor:
         return noise.seed_walk(self.seed_a, self.seed_b, frame_shape, self.frames, self.method, self.easing,
                                frames.start, len(frames))
+
+    def step_mix(self, frames: range) -> step_noise.StepMix:
+        return _chain_mix([self.seed_a, self.seed_b], self.frames - 1, False, self.method, self.easing, frames)
 
 
 @dataclass(frozen=True)
@@ -163,6 +185,9 @@ class SeedChainWalk(NoiseWalk):
     def noise_frames(self, frame_shape: Sequence[int], frames: range) -> Tensor:
         return noise.chain_walk(self.seed_list, frame_shape, self.frames_per_segment, self.method, self.easing,
                                 self.closed, frames.start, len(frames))
+
+    def step_mix(self, frames: range) -> step_noise.StepMix:
+        return _chain_mix(self.seed_list, self.frames_per_segment, self.closed, self.method, self.easing, frames)
 
 
 @dataclass(frozen=True)
@@ -212,6 +237,17 @@ class SeedVariations(NoiseWalk):
         return noise.chain_between(keyframe, len(variations), frame_shape, self.frames_per_variation, "slerp",
                                    self.easing, self.closed, frames.start, len(frames))
 
+    def step_mix(self, frames: range) -> step_noise.StepMix:
+        """Keyframe i's step noise is slerp(seed's, v_i's, strength), as its starting noise; the chain slerps them."""
+        variations = self.variations
+        seeds, basis = step_noise.seed_keyframes([self.seed, *variations])
+        own = basis[:1].expand(len(variations), -1)
+        strength = torch.full((len(variations),), self.strength, dtype=torch.float64)
+        keyframes = interpolate.interpolate(own, basis[1:], strength, "slerp")
+        segment, t = schedule.chain_times(len(variations), self.frames_per_variation, self.closed, frames)
+        return step_noise.pair_mix(seeds, keyframes, segment, (segment + 1) % len(variations),
+                                   schedule.ease(t, self.easing), "slerp")
+
 
 @dataclass(frozen=True)
 class NoiseLoop(NoiseWalk):
@@ -237,6 +273,18 @@ class NoiseLoop(NoiseWalk):
     def noise_frames(self, frame_shape: Sequence[int], frames: range) -> Tensor:
         return noise.circular_loop(self.seed_x, self.seed_y, frame_shape, self.frames, self.radius, self.centre_seed,
                                    frames.start, len(frames))
+
+    def step_mix(self, frames: range) -> step_noise.StepMix:
+        """(cos phi_k, sin phi_k) on seed_x's and seed_y's step noise; below radius 1
+        (sqrt(1 - r^2), r cos phi_k, r sin phi_k) on centre_seed's, seed_x's and seed_y's (independent
+        streams need no Gram-Schmidt). Frame 0 at radius 1 is seed_x's step noise bit for bit."""
+        phi = 2.0 * math.pi * self.progress(frames)
+        circle = torch.stack([torch.cos(phi), torch.sin(phi)], dim=1)
+        if self.radius == 1.0:
+            return step_noise.StepMix((self.seed_x, self.seed_y), step_noise.unit_rows(circle))
+        centre = torch.full((len(frames), 1), math.sqrt(1.0 - self.radius ** 2), dtype=torch.float64)
+        weights = torch.cat([centre, self.radius * circle], dim=1)
+        return step_noise.StepMix((self.centre_seed, self.seed_x, self.seed_y), step_noise.unit_rows(weights))
 
 
 @dataclass(frozen=True)
@@ -266,6 +314,11 @@ class TimedSeedWalk(NoiseWalk):
 
     def noise_frames(self, frame_shape: Sequence[int], frames: range) -> Tensor:
         return noise.timed_walk(self.seed_a, self.seed_b, frame_shape, self.progress(frames), self.method)
+
+    def step_mix(self, frames: range) -> step_noise.StepMix:
+        seeds, keyframes = step_noise.seed_keyframes([self.seed_a, self.seed_b])
+        ends = torch.zeros(len(frames), dtype=torch.int64)
+        return step_noise.pair_mix(seeds, keyframes, ends, ends + 1, self.progress(frames), self.method)
 
 
 @dataclass(frozen=True)
@@ -420,6 +473,51 @@ class ConditioningTravel(Walk):
 
 
 @dataclass(frozen=True)
+class LatentWalk(Walk):
+    """A chain through K connected keyframe latents (latent_a, latent_b, ...), F frames per segment, open or closed.
+
+    Frame j = interp(k_i, k_{i+1}, e(t)) as noise.chain_between lays it out: (K - 1) F + 1 frames open,
+    K F closed, frame i F keyframe i bit for bit.
+    """
+
+    node_id: ClassVar[str] = "MeanderLatentWalk"
+    length_input: ClassVar[str] = "frames_per_segment"
+    key_prefix: ClassVar[str] = "latent_"
+    """The node's keyframe inputs are named key_prefix + a, b, c, d."""
+    keyframes: int
+    frames_per_segment: int
+    method: str = "slerp"
+    easing: str = "linear"
+    closed: bool = False
+
+    def check(self) -> None:
+        schedule.chain_length(self.keyframes, self.frames_per_segment, self.closed)
+        _check_method_and_easing(self.method, self.easing)
+
+    @property
+    def length(self) -> int:
+        return schedule.chain_length(self.keyframes, self.frames_per_segment, self.closed)
+
+    def progress(self, frames: range) -> Tensor:
+        return _chain_progress(self.keyframes, self.frames_per_segment, self.closed, self.easing, frames)
+
+    @classmethod
+    def from_inputs(cls, inputs: Mapping[str, Any]) -> Walk:
+        """Its keyframes are the connected key_prefix inputs."""
+        keys = sum(1 for name, value in inputs.items() if name.startswith(cls.key_prefix) and value is not None)
+        rest = {name: value for name, value in inputs.items() if not name.startswith(cls.key_prefix)}
+        return super().from_inputs({**rest, "keyframes": keys})
+
+
+@dataclass(frozen=True)
+class ImageWalk(LatentWalk):
+    """The image walk's layout: a chain through its K keyframe images' inverted noises (latent_ops/inversion)."""
+
+    node_id: ClassVar[str] = "MeanderImageWalk"
+    key_prefix: ClassVar[str] = "image_"
+
+
+@dataclass(frozen=True)
 class PromptDrift(Walk):
     """A straight drift from one prompt: e_k = e_0 + k step d (embedding.drift_walk)."""
 
@@ -444,7 +542,7 @@ class PromptCircle(PromptDrift):
 
 WALKS: dict[str, type[Walk]] = {cls.node_id: cls for cls in (
     SeedWalk, SeedChainWalk, SeedVariations, NoiseLoop, TimedSeedWalk, NoisePan,
-    PromptTravel, ConditioningTravel, PromptDrift, PromptCircle)}
+    PromptTravel, ConditioningTravel, PromptDrift, PromptCircle, LatentWalk, ImageWalk)}
 """Node id -> its walk. A Latent Pan is not here: its length depends on the batch it is given."""
 
 BATCH_LENGTH = {"MeanderLatentPan": "the frame count follows the latents it is given (see it when the graph runs)"}

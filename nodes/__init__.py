@@ -8,6 +8,7 @@ from .audio import MeanderAudioPacing, MeanderClickTrack
 from .comfy import ComfyExtension, io
 from .fast_render import MeanderFastRender
 from .frames import MeanderPingPong
+from .image_walks import MeanderImageWalk, MeanderLatentWalk
 from .noise_walks import (
     MeanderClipLoop,
     MeanderNoiseLoop,
@@ -20,6 +21,7 @@ from .prompt_walks import MeanderConditioningTravel, MeanderPromptCircle, Meande
 from .retime import MeanderEvenRetime, MeanderTimedSeedWalk
 from .translate import MeanderLatentPan, MeanderNoisePan
 from .video import MeanderVideoSegment
+from .walk_sampler import MeanderWalkSampler
 
 NODES: list[type[io.ComfyNode]] = [
     MeanderSeedWalk, MeanderSeedChainWalk, MeanderSeedVariations, MeanderNoiseLoop, MeanderClipLoop, MeanderNoisyLatent,
@@ -27,7 +29,8 @@ NODES: list[type[io.ComfyNode]] = [
     MeanderPromptTravel, MeanderConditioningTravel, MeanderPromptDrift, MeanderPromptCircle,
     MeanderLatentPan, MeanderNoisePan, MeanderFastRender,
     MeanderTimedSeedWalk, MeanderEvenRetime, MeanderAudioPacing, MeanderClickTrack,
-    MeanderWalkMetrics, MeanderTrajectoryPlot, MeanderVideoSegment,
+    MeanderWalkMetrics, MeanderTrajectoryPlot, MeanderVideoSegment, MeanderWalkSampler,
+    MeanderLatentWalk, MeanderImageWalk,
 ]
 
 

@@ -23,6 +23,10 @@ STEP_NOISE_NOTE = (
     "Use a deterministic sampler (euler, heun, dpmpp_2m, ddim, lms, uni_pc): ancestral and SDE "
     "samplers draw fresh noise over the whole batch at every step, so neighbouring frames jump."
 )
+WALK_SAMPLER_NOTE = (
+    "Deterministic samplers (euler, heun, dpmpp_2m, ddim, lms, uni_pc) keep the walk smooth; for ancestral and "
+    "SDE samplers pass them through Walk Sampler (Meander), which walks their step noise with the frames."
+)
 
 
 def seed_input(name: str, tooltip: str, default: int = 0) -> io.Int.Input:

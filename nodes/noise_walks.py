@@ -10,7 +10,7 @@ from ..latent_ops import noise, walks
 from ..latent_ops.walks import MAX_FRAMES
 from .comfy import io, schema
 from .common import (
-    STEP_NOISE_NOTE,
+    WALK_SAMPLER_NOTE,
     FrameLatent,
     easing_input,
     latent_shape_input,
@@ -36,7 +36,7 @@ class MeanderSeedWalk(io.ComfyNode):
             category="latent/meander",
             description="The starting noise of N frames walking from seed A's noise to seed B's (slerp, nlerp "
             "or lerp, with easing). Frame 0 is exactly the image KSampler makes with seed A, the last frame "
-            "the one with seed B. " + STEP_NOISE_NOTE,
+            "the one with seed B. " + WALK_SAMPLER_NOTE,
             inputs=[
                 seed_input("seed_a", "Seed of the first frame: the same seed gives the same image as KSampler."),
                 seed_input("seed_b", "Seed of the last frame."),
@@ -71,7 +71,7 @@ class MeanderSeedChainWalk(io.ComfyNode):
             description="The starting noise of a walk through a list of seeds' noises, frames_per_segment frames "
             "from each seed to the next (slerp, nlerp or lerp, eased per segment). Open: (K-1)*F+1 frames ending "
             "on the last seed; closed: K*F frames returning to the first seed, a seamless loop. Frame i*F is "
-            "exactly the image KSampler makes with seed i; no frame repeats at a joint. " + STEP_NOISE_NOTE,
+            "exactly the image KSampler makes with seed i; no frame repeats at a joint. " + WALK_SAMPLER_NOTE,
             inputs=[
                 io.String.Input("seeds", default="1337, 42, 7",
                                 tooltip="The keyframe seeds in order, separated by commas (at least 2), e.g. "
@@ -112,7 +112,7 @@ class MeanderNoiseLoop(io.ComfyNode):
             description="The starting noise of a seamless loop of N frames: cos(phi) x + sin(phi) y with "
             "phi = 2 pi k / N, x and y two seeds' noises (y made orthogonal to x), so every frame has exactly "
             "the noise's variance and the frame after the last is the first. Radius below 1 circles around "
-            "centre_seed's image instead. " + STEP_NOISE_NOTE,
+            "centre_seed's image instead. " + WALK_SAMPLER_NOTE,
             inputs=[
                 seed_input("seed_x", "Seed of frame 0 at radius 1: the loop starts and ends on the image KSampler "
                            "makes with this seed.", default=1337),
@@ -155,7 +155,7 @@ class MeanderSeedVariations(io.ComfyNode):
             "gives the noise slerp(noise(seed), noise(v), strength) (the variation seed of AUTOMATIC1111 and "
             "seed_travel's bump seed), and the walk goes from one variation to the next, frames_per_variation "
             "frames apart. Strength 0.1 to 0.3 keeps the picture and moves its details; frame i*F is exactly "
-            "variation i. " + STEP_NOISE_NOTE,
+            "variation i. " + WALK_SAMPLER_NOTE,
             inputs=[
                 seed_input("seed", "The seed whose image the walk stays near.", default=1337),
                 io.String.Input("variation_seeds", default="1, 2, 3, 4",

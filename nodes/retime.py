@@ -6,7 +6,7 @@ from ..latent_ops import metrics, retime, walks
 from ..latent_ops.walks import MAX_FRAMES
 from .comfy import io, schema
 from .common import (
-    STEP_NOISE_NOTE,
+    WALK_SAMPLER_NOTE,
     FrameLatent,
     TimeWarp,
     frames_of,
@@ -76,7 +76,7 @@ class MeanderTimedSeedWalk(io.ComfyNode):
             category="latent/meander",
             description="Seed Walk Noise whose frame k sits at walk time t_k = W(k / (N - 1)) given by a time warp "
             "W (from Even Re-timing or Audio Pacing) instead of an easing. Frame 0 is seed A's noise and the "
-            "last frame seed B's, exactly. " + STEP_NOISE_NOTE,
+            "last frame seed B's, exactly. " + WALK_SAMPLER_NOTE,
             inputs=[
                 TimeWarp.Input("time_warp", tooltip="The frame times: from Even Re-timing or Audio Pacing."),
                 seed_input("seed_a", "Seed of the first frame: the same seed gives the same image as KSampler."),

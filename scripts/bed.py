@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import os
+import shutil
 import sys
 import uuid
 from collections import defaultdict
@@ -20,6 +21,8 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 PACK_NAME = "meander-latent-walks"
+EXAMPLE_IMAGE = "example.png"
+"""The image a ComfyUI install ships in input/ (the bundled image walk loads it until the user picks theirs)."""
 
 
 def comfy_dir() -> Path:
@@ -56,6 +59,9 @@ def make_base(base: Path) -> Path:
     link = base / "custom_nodes" / PACK_NAME
     if not link.exists():
         link.symlink_to(REPO, target_is_directory=True)
+    example = comfy_dir() / "input" / EXAMPLE_IMAGE
+    if example.is_file() and not (base / "input" / EXAMPLE_IMAGE).exists():
+        shutil.copyfile(example, base / "input" / EXAMPLE_IMAGE)  # as a fresh install has it: LoadImage's default
     return base
 
 

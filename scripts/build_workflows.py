@@ -109,6 +109,39 @@ def seed_walk(node_info: NodeInfo) -> dict:
     return g.to_json()
 
 
+def ancestral_walk(node_info: NodeInfo) -> dict:
+    """A seed walk sampled with euler_ancestral through the Walk Sampler, whose step noise walks too, to an mp4."""
+    g = UIGraph(node_info)
+    ckpt, pos, neg = _model_and_prompts(g, "a lighthouse on a cliff at sunset, oil painting")
+    walk = g.add("MeanderSeedWalk", (440, 120), {"seed_a": 1337, "seed_b": 42, "frames": 48},
+                 title="Seed walk: the frames' noise")
+    g.group("3. Walk", [walk])
+    guider = g.add("CFGGuider", (820, 120), {"cfg": 7.5}, {"model": (ckpt, 0), "positive": (pos, 0),
+                                                          "negative": (neg, 0)})
+    sampler = g.add("MeanderWalkSampler", (820, 300), {"sampler_name": "euler_ancestral", "eta": 1.0, "s_noise": 1.0},
+                    {"noise": (walk, 0)}, title="Walk Sampler: euler_ancestral")
+    sigmas = g.add("BasicScheduler", (820, 470), {"scheduler": "normal", "steps": 25, "denoise": 1.0},
+                   {"model": (ckpt, 0)})
+    run = g.add("SamplerCustomAdvanced", (820, 620), links={
+        "noise": (walk, 0), "guider": (guider, 0), "sampler": (sampler, 0), "sigmas": (sigmas, 0),
+        "latent_image": (walk, 1)})
+    g.group("4. Sample (euler_ancestral through the Walk Sampler)", [guider, sampler, sigmas, run])
+    decode = g.add("VAEDecode", (1200, 120), links={"samples": (run, 0), "vae": (ckpt, 2)})
+    g.group("5. Decode and save the video", [decode, *_save_video(g, decode, (1200, 230), "meander/ancestral_walk")])
+    g.note(
+        "## Ancestral walk\n"
+        "An ancestral sampler adds fresh noise at every step. Through the **Walk Sampler** that noise walks "
+        "with the frames too: frame k's step noise is the same slerp between seed_a's and seed_b's step noise "
+        "as its starting noise is between their noises, so the video moves as smoothly as with euler, with "
+        "euler_ancestral's look. Frame 0 and the last frame are exactly what KSampler makes with euler_ancestral "
+        "and those seeds.\n\n"
+        "**Change:** the checkpoint (1), the prompts (2), `seed_a`, `seed_b`, `frames` and the size (3), "
+        "`sampler_name` (any ancestral or SDE sampler: dpmpp_2m_sde, dpmpp_sde, ...), `eta`, `s_noise` (4), "
+        "`fps` (5). Connect the walk's noise to both the Walk Sampler and SamplerCustomAdvanced.",
+        (440, 460), (340, 380))
+    return g.to_json()
+
+
 def fast_seed_walk(node_info: NodeInfo) -> dict:
     """The seed walk with the Fast Walk Render node compiling the model for its fixed batch."""
     g = UIGraph(node_info)
@@ -685,6 +718,41 @@ def wan_clip_walk(node_info: NodeInfo) -> dict:
     return g.to_json()
 
 
+def image_walk(node_info: NodeInfo) -> dict:
+    """Two LoadImage keyframes inverted to their noise (Image Walk Noise), walked, sampled back, to an mp4."""
+    g = UIGraph(node_info)
+    ckpt, pos, neg = _model_and_prompts(g, "a photograph")
+    loads = [g.add("LoadImage", (440, 120 + 380 * i), {"image": "example.png"}, title=f"Keyframe {k}")
+             for i, k in enumerate("AB")]
+    scaled = [g.add("ImageScale", (820, 120 + 380 * i), {"upscale_method": "lanczos", "width": 512, "height": 512,
+                                                         "crop": "center"}, {"image": (load, 0)})
+              for i, load in enumerate(loads)]
+    g.group("3. The keyframe images (one size)", [*loads, *scaled])
+    guider, sampler, sigmas = _sampler_settings(g, ckpt, pos, neg, 1200)
+    walk = g.add("MeanderImageWalk", (1580, 120), {"frames_per_segment": 24},
+                 {"guider": (guider, 0), "sigmas": (sigmas, 0), "vae": (ckpt, 2), "image_a": (scaled[0], 0),
+                  "image_b": (scaled[1], 0)})
+    g.group("5. Invert the images and walk between their noises", [walk])
+    run = g.add("SamplerCustomAdvanced", (1960, 120), links={
+        "noise": (walk, 0), "guider": (guider, 0), "sampler": (sampler, 0), "sigmas": (sigmas, 0),
+        "latent_image": (walk, 1)})
+    decode = g.add("VAEDecode", (1960, 400), links={"samples": (run, 0), "vae": (ckpt, 2)})
+    video = _save_video(g, decode, (1960, 520), "meander/image_walk")
+    g.group("6. Sample (the same guider and sigmas, euler), decode, save", [run, decode, *video])
+    g.note(
+        "## Walk between two images\n"
+        "**Image Walk Noise** encodes each keyframe image and runs the euler sampler backwards over the "
+        "**same sigmas** with the **same guider** (an unsampler), finding the noise that samples back into "
+        "it; the noises are corrected towards unit Gaussians and walked like a seed chain. The first and last "
+        "frames re-create the images; its `reconstruction` output (and the log) says how closely (0 = exactly).\n\n"
+        "**Change:** the two images (3; both are ComfyUI's example.png at first), the checkpoint (1), a prompt "
+        "that describes the images (2), `frames_per_segment`, `correction` and `refine` (5). Keep euler and "
+        "the one guider and scheduler wired to both the walk and the sampler. More steps and refine rounds "
+        "invert more exactly; a low cfg (1 to 3) inverts best.",
+        (440, 880), (360, 340))
+    return g.to_json()
+
+
 @dataclass(frozen=True)
 class Bundled:
     """A bundled workflow: its builder, its template thumbnail, and how the tests render it small and fast.
@@ -706,6 +774,12 @@ BUNDLED: dict[str, Bundled] = {
         Thumbnail("Seed walk", "slerp from seed A's noise to seed B's: every frame stays noise of the right size "
                   "(lerp cuts the corner and fades the middle frames)",
                   lambda: [Paths([Walk("slerp", seed_walk_frames()), Walk("lerp", seed_walk_frames(method="lerp"))])]),
+        (("frames", "6"),), 6),
+    "meander_ancestral_walk": Bundled(
+        ancestral_walk,
+        Thumbnail("Ancestral walk", "euler_ancestral through the Walk Sampler: the step noise slerps between the "
+                  "seeds' step noise with the frames, so the walk stays smooth",
+                  lambda: [Paths([Walk("starting and step noise", seed_walk_frames())])]),
         (("frames", "6"),), 6),
     "meander_fast_seed_walk": Bundled(
         fast_seed_walk,
@@ -814,6 +888,12 @@ BUNDLED: dict[str, Bundled] = {
                   "clip, the last seed B's", lambda: [Paths([Walk("4 clips", seed_walk_frames(4))])]),
         (("unet_name", TEST_MODELS["wan"]), ("vae_name", TEST_MODELS["wan-vae"]), ("frames", "2"),
          ("length", "5")), 10),
+    "meander_image_walk": Bundled(
+        image_walk,
+        Thumbnail("Walk between two images", "each image inverted to the noise that samples back into it, then "
+                  "slerped from one noise to the other",
+                  lambda: [Paths([Walk("2 keyframe images", noise.chain_walk([1, 2], LATENT, 12, "slerp"))])]),
+        (("frames_per_segment", "2"),), 3),
 }
 
 

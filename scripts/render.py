@@ -2,7 +2,8 @@
 
     .venv/bin/python -m scripts.render [WORKFLOW] [--checkpoint FILE] [--set NAME=VALUE ...] [--out FILE]
         [--prompt TEXT] [--negative TEXT] [--seeds A,B] [--frames N] [--fps F]
-        [--batch B] [--servers http://host1:8188,http://host2:8188] [--output ID] [--force] [--keep-parts]
+        [--batch B] [--servers http://host1:8188,http://host2:8188] [--ray auto|ADDRESS [--ray-cpus N]]
+        [--output ID] [--force] [--keep-parts]
 
 WORKFLOW is a UI-format workflow (default: the bundled seed walk). Without --checkpoint a small
 random-weight SD1.5 test model is generated and used: its frames are abstract colour fields, not
@@ -13,7 +14,9 @@ A workflow with a walk node (start_frame / frame_count inputs) renders in segmen
 frames, each one graph with one sampler call over its B frames, written as its own mp4 into
 OUT.parts/ and stitched into OUT at the end without re-encoding: memory does not grow with the
 walk's length, and an interrupted render resumes where it stopped when run again. With
---servers the windows are handed out to those ComfyUI servers, one at a time each.
+--servers the windows are handed out to those ComfyUI servers, one at a time each; with --ray to
+actors of a Ray cluster, one ComfyUI per GPU (scripts/ray_render.py), a window whose actor dies
+going to another actor.
 """
 
 from __future__ import annotations
@@ -50,7 +53,8 @@ class RenderOptions:
     The graph: `checkpoint` (a file in process; with servers, a file name in their
     models/checkpoints), `prompts` / `negatives` (one text for every encoder of that role, or one
     each), `seeds` (every seed input, in order), then `overrides` (--set NAME=VALUE pairs).
-    Where: `base` is the in-process ComfyUI's base directory; `servers` render instead of it.
+    Where: `base` is the in-process ComfyUI's base directory; `servers` render instead of it, or
+    the actors of the Ray cluster at `ray` (auto or an address: one per GPU, `ray_cpus` CPU ones if > 0).
     A walk renders in segments of `batch` frames; `total` is its length where the graph cannot
     tell it, `output` the video output (node id) where the graph has several. `force` replaces
     the output (and another walk's OUT.parts/), `keep_parts` keeps OUT.parts/ after stitching,
@@ -65,6 +69,8 @@ class RenderOptions:
     overrides: tuple[tuple[str, str], ...] = ()
     base: Path = DEFAULT_BASE
     servers: tuple[str, ...] = ()
+    ray: str | None = None
+    ray_cpus: int = 0
     batch: int = segmented.DEFAULT_BATCH
     total: int | None = None
     output: str | None = None
@@ -174,19 +180,26 @@ def render(workflow: Path, out: Path, options: RenderOptions, *, engines: list |
     """Run the workflow and write its video to `out` (refusing to overwrite unless options.force).
 
     A workflow with a walk node renders in segments of `options.batch` frames (resumable, see the
-    module docstring), on this process's ComfyUI or on `options.servers`; any other workflow
-    renders in one run. `engines` replaces the engines made from the servers / this process (tests).
+    module docstring), on this process's ComfyUI, on `options.servers` or on the actors of the Ray
+    cluster `options.ray`; any other workflow renders in one run. `engines` replaces the engines
+    made from the servers / this process (tests; with `options.ray`, Ray actors already started).
     """
     out = Path(out)
     if out.exists() and not options.force:
         raise FileExistsError(f"{out} exists: choose another --out or pass --force to replace it")
     overrides = list(options.overrides)
+    if options.ray and options.servers:
+        raise ValueError("--ray and --servers: choose one")
+    if options.ray and not engines:
+        from scripts import ray_render  # Ray is imported only here: an optional extra
+
+        engines = ray_render.engines(options.ray, options.base, options.ray_cpus)
+    elif (options.servers or engines) and options.checkpoint is not None:
+        overrides = [("ckpt_name", Path(options.checkpoint).name), *overrides]
     if options.servers or engines:
         engines = list(engines or [client.ServerEngine(url) for url in options.servers])
         info = engines[0].object_info()
         node_info = info.__getitem__
-        if options.checkpoint is not None:
-            overrides = [("ckpt_name", Path(options.checkpoint).name), *overrides]
         comfy = None
     else:
         comfy = bed.boot(options.base)
@@ -195,7 +208,7 @@ def render(workflow: Path, out: Path, options: RenderOptions, *, engines: list |
         node_info = node_info_of(bed.node_classes())
         engines = [client.LocalEngine(comfy)]
     prompt = ui_to_api(load(workflow), node_info)
-    if comfy is not None:
+    if comfy is not None or options.ray:  # the actors' models/ is the base's
         overrides = _local_checkpoint(prompt, options.checkpoint, options.base, overrides)
     _prepare_prompt(prompt, options, overrides)
     if not segmented.walk_nodes(prompt):
@@ -337,6 +350,11 @@ def main(argv: list[str] | None = None) -> None:
                         help="the walk's length, where it cannot be computed (a Latent Pan, a linked frames input)")
     parser.add_argument("--servers", type=lambda s: tuple(u for u in s.split(",") if u),
                         default=(), metavar="URL,URL", help="render on these ComfyUI servers instead of in-process")
+    parser.add_argument("--ray", metavar="auto|ADDRESS",
+                        help="render on a Ray cluster, one ComfyUI actor per GPU: auto (RAY_ADDRESS, the cluster "
+                        "`ray start` runs here, else a local one) or its address; needs the [ray] extra")
+    parser.add_argument("--ray-cpus", type=int, default=0, metavar="N",
+                        help="with --ray: N actors of one CPU each instead of one per GPU (tests, no GPU)")
     parser.add_argument("--output", metavar="ID",
                         help="the video output (node id) to render, where the workflow's outputs show different frames")
     defaults = segments.Encoding()
@@ -387,7 +405,8 @@ def _run(args: argparse.Namespace) -> None:
     named = [(n, v) for n, v in (("frames", args.frames), ("fps", args.fps)) if v is not None]
     options = RenderOptions(
         checkpoint=args.checkpoint, prompts=tuple(args.prompt), negatives=tuple(args.negative), seeds=args.seeds,
-        overrides=(*named, *args.overrides), base=args.base.resolve(), servers=args.servers, batch=args.batch,
+        overrides=(*named, *args.overrides), base=args.base.resolve(), servers=args.servers, ray=args.ray,
+        ray_cpus=args.ray_cpus, batch=args.batch,
         total=args.total_frames, output=args.output, force=args.force, keep_parts=args.keep_parts,
         encoding=segments.Encoding(args.crf, args.preset, args.pix_fmt, args.keyint))
     try:

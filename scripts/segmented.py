@@ -32,17 +32,27 @@ from video_ops.segments import Window
 WRITER = "MeanderVideoSegment"
 VIDEO_SAVERS = {"SaveVideo"}
 MANIFEST = "manifest.json"
+WAIT_S = 0.1
+"""How often an idle engine looks again for a window another engine gave back."""
 DEFAULT_BATCH = 8
 """Frames per segment (one sampler call each) when --batch is not given. The GPU benchmark is
 its own issue; 8 keeps a 512x512 SD1.5 segment's decoded frames under 30 MB of host RAM."""
 
 
 class Engine(Protocol):
-    """Runs one API-format graph and puts the file its writer node saved at `dest`."""
+    """Runs one API-format graph and puts the file its writer node saved at `dest`.
+
+    An engine that is gone for good (a Ray actor that died) raises `EngineLost`: its window goes
+    to another engine.
+    """
 
     name: str
 
     def render(self, prompt: dict, writer_id: str, dest: Path) -> None: ...
+
+
+class EngineLost(RuntimeError):
+    """The engine can render nothing more (its worker died): its window is handed to another engine."""
 
 
 def walk_nodes(prompt: dict) -> list[str]:
@@ -192,27 +202,40 @@ def run_windows(prompt: dict, writer_id: str, windows: Sequence[Window], total: 
                 parts: Parts, on_segment: Callable[[Window, str], None] = lambda w, name: None) -> None:
     """Hand windows out to the engines, one at a time per engine, until all are rendered.
 
-    Each engine runs in its own thread and takes the next window when it finishes one; a failure
-    stops the hand-out (segments already rendered stay recorded) and is raised after the others
-    finish their current window.
+    Each engine runs in its own thread and takes the next window when it finishes one. An engine
+    that raises `EngineLost` drops out and its window goes back in the queue for the others (only
+    that window is rendered again); any other failure stops the hand-out (segments already
+    rendered stay recorded) and is raised after the others finish their current window.
     """
     todo: Queue[Window] = Queue()
     for w in windows:
         todo.put(w)
     errors: list[BaseException] = []
+    lost: list[EngineLost] = []
+    left = [len(windows)]  # windows not yet recorded in `parts`; an idle engine waits while others may fail
+    lock = threading.Lock()
     folder = f"meander_parts/{parts.fingerprint[:12]}-{uuid.uuid4().hex[:8]}"
 
     def work(engine: Engine) -> None:
         while not errors:
             try:
-                window = todo.get_nowait()
+                window = todo.get(timeout=WAIT_S)
             except Empty:
-                return
+                if left[0] == 0:
+                    return
+                continue
             incoming = parts.path / f".{segments.segment_name(window)}.{uuid.uuid4().hex[:8]}.download"
             try:
                 engine.render(window_prompt(prompt, writer_id, window, total, folder), writer_id, incoming)
                 parts.add(window, incoming)
+                with lock:
+                    left[0] -= 1
                 on_segment(window, engine.name)
+            except EngineLost as e:
+                incoming.unlink(missing_ok=True)
+                lost.append(EngineLost(f"{engine.name}: {e}"))
+                todo.put(window)
+                return
             except Exception as e:  # re-raised in the caller's thread
                 errors.append(RuntimeError(f"{engine.name}: frames {window.start}-{window.stop - 1}: {e}"))
                 incoming.unlink(missing_ok=True)
@@ -220,13 +243,14 @@ def run_windows(prompt: dict, writer_id: str, windows: Sequence[Window], total: 
 
     if len(engines) == 1:  # in this thread: Ctrl-C stops it at once
         work(engines[0])
-        if errors:
-            raise errors[0]
-        return
-    threads = [threading.Thread(target=work, args=(e,), daemon=True) for e in engines]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    else:
+        threads = [threading.Thread(target=work, args=(e,), daemon=True) for e in engines]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
     if errors:
         raise errors[0]
+    if left[0]:
+        raise RuntimeError(f"every engine was lost with {left[0]} window(s) left to render (last: {lost[-1]}): "
+                           "run the same command again to render the rest")

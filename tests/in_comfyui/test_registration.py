@@ -12,7 +12,7 @@ PACK_NODES = [
     "MeanderPromptTravel", "MeanderConditioningTravel", "MeanderPromptDrift", "MeanderPromptCircle",
     "MeanderLatentPan", "MeanderNoisePan", "MeanderFastRender",
     "MeanderTimedSeedWalk", "MeanderEvenRetime", "MeanderAudioPacing", "MeanderClickTrack",
-    "MeanderWalkMetrics", "MeanderTrajectoryPlot", "MeanderVideoSegment",
+    "MeanderWalkMetrics", "MeanderTrajectoryPlot", "MeanderVideoSegment", "MeanderWalkSampler",
 ]
 
 
