@@ -13,6 +13,7 @@ PACK_NODES = [
     "MeanderLatentPan", "MeanderNoisePan", "MeanderFastRender",
     "MeanderTimedSeedWalk", "MeanderEvenRetime", "MeanderAudioPacing", "MeanderClickTrack",
     "MeanderWalkMetrics", "MeanderTrajectoryPlot", "MeanderVideoSegment", "MeanderWalkSampler",
+    "MeanderLatentWalk", "MeanderImageWalk",
 ]
 
 
