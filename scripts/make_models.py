@@ -127,11 +127,26 @@ def diffusion_model(family: str) -> torch.nn.Module:
 
 
 def make_diffusion_model(family: str, path: Path, seed: int = 0) -> Path:
-    """Write the family's diffusion model (for UNETLoader, keys without prefix) unless it is there."""
+    """Write the family's diffusion model (for UNETLoader, keys without prefix) unless it is there.
+
+    Keys are written as the released files name them, so a file built on one host loads on every
+    host: Flux's QK-norm scales are `*_norm.scale` (newer ComfyUI names its own module's `.weight`
+    and renames released files' `.scale` on load; 0.3.75 detects Flux only by `.scale`).
+    """
     path = Path(path)
     if path.exists():
         return path
-    return _save(_filled(diffusion_model(family), seed), path)
+    state = _filled(diffusion_model(family), seed)
+    if family == "flux":
+        state = {_released_flux_key(k): v for k, v in state.items()}
+    return _save(state, path)
+
+
+def _released_flux_key(key: str) -> str:
+    """BFL's name for a Flux key: the QK-norm's scale is `.scale`, whatever the host's module calls it."""
+    if key.endswith(("query_norm.weight", "key_norm.weight")):
+        return key[: -len("weight")] + "scale"
+    return key
 
 
 def _text_encoders() -> dict[str, torch.nn.Module]:
