@@ -73,6 +73,12 @@ def rms(z: Tensor) -> Tensor:
     return flat.pow(2).mean(dim=1).sqrt().reshape(z.shape[0], *([1] * (z.dim() - 1)))
 
 
+def check_correction(strength: float, fresh: float) -> None:
+    """Raise ValueError naming `correction` or `fresh_noise` when either is outside 0..1."""
+    check_fraction("correction", strength, "0 = the inverted noise as it is, 1 = clipped and at unit variance")
+    check_fraction("fresh_noise", fresh, "0 = none, 1 = only the fresh noise of the seed")
+
+
 def correct_noise(z: Tensor, strength: float, fresh: float = 0.0, seed: int = 0) -> Tensor:
     """Inverted noises z (K, *S) corrected towards unit Gaussians, per keyframe (NoiseDiffusion, ICLR 2024).
 
@@ -82,8 +88,7 @@ def correct_noise(z: Tensor, strength: float, fresh: float = 0.0, seed: int = 0)
     (noise.seed_noise of the whole (K, *S)), keeps unit variance. strength 0 and fresh 0 give z
     itself, bit for bit. float32 on z's device.
     """
-    check_fraction("correction", strength, "0 = the inverted noise as it is, 1 = clipped and at unit variance")
-    check_fraction("fresh_noise", fresh, "0 = none, 1 = only the fresh noise of the seed")
+    check_correction(strength, fresh)
     out = z.float()
     if strength > 0:
         clipped = (z.double() / rms(z).clamp_min(1e-12)).clamp(-CLIP_BOUND, CLIP_BOUND)

@@ -218,7 +218,7 @@ class MeanderImageWalk(io.ComfyNode):
         images = stack_keyframes(named, "image", "scale the images to one size (ImageScale) before the walk")
         plan = walks.ImageWalk(len(named), frames_per_segment, method, easing, closed)
         window = plan.window(start_frame, frame_count)
-        inversion.correct_noise(torch.zeros(1, 1), correction, fresh_noise)  # the fractions, before the work
+        inversion.check_correction(correction, fresh_noise)  # before the model runs
         check_sigmas(sigmas)
         encode = host_node("VAEEncode")()
         latents = torch.cat([encode.encode(vae, images[i:i + 1])[0]["samples"] for i in range(len(named))])
