@@ -14,12 +14,15 @@ in one call), so the figures are the UNet's alone, free of the sampler's and exe
              benchmark mode, eager channels-last (weights and input), torch.compile (the Fast Walk
              Render node's default), compile over channels-last weights, compile with inductor's
              freezing (weights as constants), compile with diffusers' inductor options for UNets
-             (1x1 convolutions as matrix products, coordinate-descent tuning, no epilogue fusion);
+             (1x1 convolutions as matrix products, coordinate-descent tuning, no epilogue fusion),
+             eager and compiled with the Fast Walk Render's attention op (nodes/fast_attention.py),
+             compiled without inductor's layout optimization (convolutions kept NCHW), compiled with
+             the attention op and 1x1 convolutions as matrix products;
              each with its kernel time per op class (convolution, layout copies, attention, matrix
-             products, norms, element-wise) from torch.profiler,
+             products, norms, element-wise) from torch.profiler, and each class's costliest kernels,
              and its largest difference from the eager fp16 output relative to the output's range,
              beside the fp16 model's own difference from the same model in fp32 (fp16 rounding);
-  decode     the VAE decoder on B latents: eager as loaded, channels-last, FLOPs and kernel classes.
+  decode     the VAE decoder on B latents: eager as loaded, channels-last, compiled; FLOPs and kernel classes.
 
 Needs a CUDA GPU.
 """
@@ -57,6 +60,25 @@ KERNEL_CLASSES = (
 """Kernel name -> op class, first match wins (cuDNN's attention kernels say sdpa/attention)."""
 TUNED = {"conv_1x1_as_mm": True, "coordinate_descent_tuning": True, "epilogue_fusion": False}
 """Inductor options that diffusers recommends for UNets (the `compile_tuned` lever)."""
+NCHW = {"layout_optimization": False}
+"""Inductor keeps convolutions in the model's own NCHW layout (by default it makes them channels-last)."""
+LEVERS = {
+    "eager": {"benchmark": False},
+    "eager_benchmark": {},
+    "eager_cl": {"channels_last": True},
+    "eager_attn": {"attention": True},
+    "compile": {"compile": {}},
+    "compile_cl": {"compile": {}, "channels_last": True},
+    "compile_freezing": {"compile": {"freezing": True}, "channels_last": True},
+    "compile_tuned": {"compile": TUNED},
+    "compile_attn": {"compile": {}, "attention": True},
+    "compile_nchw": {"compile": NCHW},
+    "compile_nchw_attn": {"compile": NCHW, "attention": True},
+    "compile_attn_mm": {"compile": {"conv_1x1_as_mm": True}, "attention": True},
+}
+"""Lever -> how the UNet runs: compile (inductor options, or absent for eager), channels_last (weights and
+input), attention (the Fast Walk Render's attention op as ComfyUI's attention override), benchmark (cuDNN's
+benchmark mode, on unless False)."""
 SKIPPED_EVENTS = ("aten::", "cuda", "Memcpy", "Memset", "Torch-Compiled", "CompiledFunction")
 """Profiler rows that are not kernels of their own (host-side ops, runtime calls, copies to the host)."""
 
@@ -82,7 +104,12 @@ def kernel_profile(fn: Callable[[], object]) -> dict:
         classes[kernel_class(event.key)] += us / 1000
         kernels.append((us / 1000, event.key[:110]))
     kernels.sort(reverse=True)
-    return {"ms_by_class": dict(classes), "kernel_ms": sum(classes.values()), "top": kernels[:12]}
+    by_class: dict[str, list] = defaultdict(list)
+    for ms, name in kernels:
+        if len(by_class[kernel_class(name)]) < 5:
+            by_class[kernel_class(name)].append((ms, name))
+    return {"ms_by_class": dict(classes), "kernel_ms": sum(classes.values()), "top": kernels[:12],
+            "top_by_class": dict(by_class)}
 
 
 def attention_ms(batch: int) -> dict:
@@ -129,8 +156,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=32, help="frames per window (the UNet sees twice this)")
     parser.add_argument("--size", type=int, default=512)
     parser.add_argument("--repeats", type=int, default=10)
-    parser.add_argument("--levers", default="eager,eager_benchmark,eager_cl,compile,compile_cl,compile_freezing,"
-                        "compile_tuned")
+    parser.add_argument("--levers", default=",".join(LEVERS), help="comma-separated names of LEVERS")
     parser.add_argument("--json", type=Path, help="write the figures here")
     args = parser.parse_args()
     if not torch.cuda.is_available():
@@ -198,20 +224,22 @@ def main() -> None:
 
 
 def run_lever(lever: str, unet: torch.nn.Module, x, t, context, reference, flops: float, repeats: int) -> dict:
-    """One lever: first-call seconds, median ms per forward, TFLOP/s, kernel classes, difference from eager."""
-    torch.backends.cudnn.benchmark = lever != "eager"
-    channels_last = lever.endswith("_cl") or lever == "compile_freezing"
-    unet.to(memory_format=torch.channels_last if channels_last else torch.contiguous_format)
-    xin = x.contiguous(memory_format=torch.channels_last) if channels_last else x.contiguous()
-    if lever.startswith("compile"):
+    """One lever of LEVERS: first-call seconds, ms per forward, TFLOP/s, kernel classes, difference from eager."""
+    attention_override = bed.pack_module("nodes.fast_attention").attention_override
+    how = LEVERS[lever]
+    torch.backends.cudnn.benchmark = how.get("benchmark", True)
+    fmt = torch.channels_last if how.get("channels_last") else torch.contiguous_format
+    unet.to(memory_format=fmt)
+    xin = x.contiguous(memory_format=fmt)
+    options = {"optimized_attention_override": attention_override} if how.get("attention") else {}
+    if "compile" in how:
         torch._dynamo.reset()
-        options = {"compile_freezing": {"freezing": True}, "compile_tuned": TUNED}.get(lever)
-        fn_model = torch.compile(unet, backend="inductor", dynamic=False, options=options)
+        fn_model = torch.compile(unet, backend="inductor", dynamic=False, options=how["compile"] or None)
     else:
         fn_model = unet
 
     def call():
-        return fn_model(xin, t, context=context)
+        return fn_model(xin, t, context=context, transformer_options=dict(options))
 
     start = time.perf_counter()
     out = call()
@@ -242,6 +270,15 @@ def decode_figures(vae, batch: int, side: int, repeats: int) -> dict:
                      "rel_diff": rel_diff(decoder.decode(zin), ref),
                      **kernel_profile(lambda zin=zin: decoder.decode(zin))}
     decoder.to(memory_format=torch.contiguous_format)
+    torch._dynamo.reset()
+    compiled = torch.compile(decoder.decode, backend="inductor", dynamic=False)
+    start = time.perf_counter()
+    compiled(z)
+    torch.cuda.synchronize()
+    first_s = time.perf_counter() - start
+    ms = median_ms(lambda: compiled(z), max(3, repeats // 2))
+    out["compile"] = {"first_call_s": first_s, "ms": ms, "tflops": out["flops_per_image"] * batch / ms / 1e9,
+                      "rel_diff": rel_diff(compiled(z), ref), **kernel_profile(lambda: compiled(z))}
     torch.backends.cudnn.benchmark = False
     return out
 
