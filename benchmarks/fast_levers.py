@@ -15,9 +15,8 @@ in one call), so the figures are the UNet's alone, free of the sampler's and exe
              Render node's default), compile over channels-last weights, compile with inductor's
              freezing (weights as constants), compile with diffusers' inductor options for UNets
              (1x1 convolutions as matrix products, coordinate-descent tuning, no epilogue fusion),
-             eager and compiled with the Fast Walk Render's attention op (nodes/fast_attention.py),
              compiled without inductor's layout optimization (convolutions kept NCHW), compiled with
-             the attention op and 1x1 convolutions as matrix products;
+             1x1 convolutions as matrix products;
              each with its kernel time per op class (convolution, layout copies, attention, matrix
              products, norms, element-wise) from torch.profiler, and each class's costliest kernels,
              and its largest difference from the eager fp16 output relative to the output's range,
@@ -66,19 +65,15 @@ LEVERS = {
     "eager": {"benchmark": False},
     "eager_benchmark": {},
     "eager_cl": {"channels_last": True},
-    "eager_attn": {"attention": True},
     "compile": {"compile": {}},
     "compile_cl": {"compile": {}, "channels_last": True},
     "compile_freezing": {"compile": {"freezing": True}, "channels_last": True},
     "compile_tuned": {"compile": TUNED},
-    "compile_attn": {"compile": {}, "attention": True},
     "compile_nchw": {"compile": NCHW},
-    "compile_nchw_attn": {"compile": NCHW, "attention": True},
-    "compile_attn_mm": {"compile": {"conv_1x1_as_mm": True}, "attention": True},
+    "compile_mm": {"compile": {"conv_1x1_as_mm": True}},
 }
 """Lever -> how the UNet runs: compile (inductor options, or absent for eager), channels_last (weights and
-input), attention (the Fast Walk Render's attention op as ComfyUI's attention override), benchmark (cuDNN's
-benchmark mode, on unless False)."""
+input), benchmark (cuDNN's benchmark mode, on unless False)."""
 SKIPPED_EVENTS = ("aten::", "cuda", "Memcpy", "Memset", "Torch-Compiled", "CompiledFunction")
 """Profiler rows that are not kernels of their own (host-side ops, runtime calls, copies to the host)."""
 
@@ -225,13 +220,11 @@ def main() -> None:
 
 def run_lever(lever: str, unet: torch.nn.Module, x, t, context, reference, flops: float, repeats: int) -> dict:
     """One lever of LEVERS: first-call seconds, ms per forward, TFLOP/s, kernel classes, difference from eager."""
-    attention_override = bed.pack_module("nodes.fast_attention").attention_override
     how = LEVERS[lever]
     torch.backends.cudnn.benchmark = how.get("benchmark", True)
     fmt = torch.channels_last if how.get("channels_last") else torch.contiguous_format
     unet.to(memory_format=fmt)
     xin = x.contiguous(memory_format=fmt)
-    options = {"optimized_attention_override": attention_override} if how.get("attention") else {}
     if "compile" in how:
         torch._dynamo.reset()
         fn_model = torch.compile(unet, backend="inductor", dynamic=False, options=how["compile"] or None)
@@ -239,7 +232,7 @@ def run_lever(lever: str, unet: torch.nn.Module, x, t, context, reference, flops
         fn_model = unet
 
     def call():
-        return fn_model(xin, t, context=context, transformer_options=dict(options))
+        return fn_model(xin, t, context=context)
 
     start = time.perf_counter()
     out = call()

@@ -44,15 +44,6 @@ def node_classes() -> dict[str, type]:
     return importlib.import_module("nodes").NODE_CLASS_MAPPINGS
 
 
-def pack_module(name: str):
-    """The pack's module `name` (e.g. "nodes.fast_attention") as the booted ComfyUI loaded it.
-
-    ComfyUI imports the pack under its folder's name, and its own top-level `nodes` hides the pack's.
-    """
-    package = sys.modules[node_classes()["MeanderSeedWalk"].__module__].__package__.split(".")[0]
-    return importlib.import_module(f"{package}.{name}")
-
-
 def import_comfy_path() -> Path:
     """Put the ComfyUI tree first on sys.path and return it."""
     path = comfy_dir()
