@@ -2,14 +2,17 @@
 
     python -m benchmarks.walk_speed [--batches 1,8,16,32] [--size 512] [--steps 20] [--fast 8,16]
 
-Builds a random-weight SD1.5 checkpoint at full size (--small: the test model), boots ComfyUI in
-this process on the GPU when there is one, and times through ComfyUI's own executor:
+Builds a random-weight SD1.5 (or, --family sdxl, SDXL base) checkpoint at full size (--small: the
+test model), boots ComfyUI in this process on the GPU when there is one, and times through ComfyUI's
+own executor:
 
   (a) bare KSampler on a batch of B empty latents,
   (b) our seed walk of B frames through SamplerCustomAdvanced, and our prompt walk of B frames
       (one conditioning per frame) through KSampler,
   (c) one frame per prompt: B prompts of one frame each,
-  (d) (b) with the Fast Walk Render node (torch.compile), for the batches in --fast,
+  (d) (b) with the Fast Walk Render node (torch.compile; the VAE's decoder too), for the batches in --fast,
+  (e) with --peer, diffusers' StableDiffusionPipeline on SD1.5's architecture, eager and with its UNet
+      compiled (benchmarks/diffusers_peer.py), on the batches of (d),
 
 each without and with VAE decode, as frames/s, with peak GPU memory and the process's peak host
 RSS, and as a share of the limit: the GPU's fp16 matrix rate (an 8192^3 product, measured here)
@@ -40,8 +43,11 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from scripts import bed
 from scripts.make_checkpoint import make_checkpoint
+from scripts.make_models import make_sdxl_checkpoint
 
-CKPT = "meander-bench-sd15.safetensors"
+CKPTS = {"sd15": "meander-bench-sd15.safetensors", "sdxl": "meander-bench-sdxl.safetensors"}
+"""Benchmark checkpoint by --family: SD1.5 and SDXL base at full size, random weights."""
+CKPT = CKPTS["sd15"]
 CFG = 7.0
 
 
@@ -77,9 +83,9 @@ def model_nodes(prompt_text: str = "a lighthouse on a cliff at sunset") -> dict:
     }
 
 
-def finish(graph: dict, latent_ref: list, decode: bool) -> dict:
+def finish(graph: dict, latent_ref: list, decode: bool, vae_ref: list | None = None) -> dict:
     if decode:
-        graph["20"] = {"class_type": "VAEDecode", "inputs": {"samples": latent_ref, "vae": ["1", 2]}}
+        graph["20"] = {"class_type": "VAEDecode", "inputs": {"samples": latent_ref, "vae": vae_ref or ["1", 2]}}
         graph["99"] = {"class_type": "MeanderBenchSink", "inputs": {"image": ["20", 0]}}
     else:
         graph["99"] = {"class_type": "MeanderBenchSink", "inputs": {"latent": latent_ref}}
@@ -97,10 +103,10 @@ def ksampler_graph(batch: int, size: int, steps: int, seed: int, decode: bool) -
 
 def walk_graph(batch: int, size: int, steps: int, decode: bool, fast_mode: str | None = None, seed: int = 11) -> dict:
     g = model_nodes()
-    model = ["1", 0]
+    model, vae = ["1", 0], ["1", 2]
     if fast_mode:
-        g["10"] = {"class_type": "MeanderFastRender", "inputs": {"model": ["1", 0], "mode": fast_mode}}
-        model = ["10", 0]
+        g["10"] = {"class_type": "MeanderFastRender", "inputs": {"model": ["1", 0], "mode": fast_mode, "vae": vae}}
+        model, vae = ["10", 0], ["10", 1]
     g["4"] = {"class_type": "MeanderSeedWalk", "inputs": {
         "seed_a": seed, "seed_b": seed + 11, "frames": max(batch, 2), "method": "slerp", "easing": "linear",
         "width": size, "height": size, "start_frame": 0, "frame_count": batch}}
@@ -111,7 +117,7 @@ def walk_graph(batch: int, size: int, steps: int, decode: bool, fast_mode: str |
                                                          "denoise": 1.0}}
     g["8"] = {"class_type": "SamplerCustomAdvanced", "inputs": {
         "noise": ["4", 0], "guider": ["5", 0], "sampler": ["6", 0], "sigmas": ["7", 0], "latent_image": ["4", 1]}}
-    return finish(g, ["8", 0], decode)
+    return finish(g, ["8", 0], decode, vae)
 
 
 def prompt_walk_graph(batch: int, size: int, steps: int, decode: bool, seed: int = 11) -> dict:
@@ -203,12 +209,15 @@ def model_flops(size: int) -> dict:
         folder_paths.get_full_path_or_raise("checkpoints", CKPT), output_vae=True, output_clip=False)
     comfy.model_management.load_models_gpu([model, vae.patcher], force_full_load=True)
     device, dtype = comfy.model_management.get_torch_device(), model.model.get_dtype()
+    unet_config = model.model.model_config.unet_config
     x = torch.randn(1, 4, size // 8, size // 8, device=device)
-    context = torch.randn(1, 77, 768, device=device, dtype=dtype)
+    context = torch.randn(1, 77, unet_config["context_dim"], device=device, dtype=dtype)
+    extra = {"y": torch.randn(1, unet_config["adm_in_channels"], device=device, dtype=dtype)} \
+        if unet_config.get("adm_in_channels") else {}
     net, decoder, vae_dtype = model.model.diffusion_model, vae.first_stage_model, vae.vae_dtype
     t = torch.full((1,), 500.0, device=device)
     with torch.inference_mode():
-        unet = flop_counts(lambda: net(x.to(dtype), t, context=context))
+        unet = flop_counts(lambda: net(x.to(dtype), t, context=context, **extra))
         decode = flop_counts(lambda: decoder.decode(x.to(vae_dtype)))["total"]
     comfy.model_management.unload_all_models()
     comfy.model_management.soft_empty_cache()
@@ -234,6 +243,8 @@ def main() -> None:
     parser.add_argument("--fast-mode", default="compile", help="Fast Walk Render modes to time, comma-separated")
     parser.add_argument("--per-prompt", type=int, default=8, help="frames for (c), one prompt each")
     parser.add_argument("--small", action="store_true", help="the small test model instead of full SD1.5")
+    parser.add_argument("--family", choices=list(CKPTS), default="sd15", help="the model: SD1.5 or SDXL base")
+    parser.add_argument("--peer", action="store_true", help="also time diffusers' StableDiffusionPipeline (SD1.5)")
     parser.add_argument("--json", type=Path, help="write the figures here")
     parser.add_argument("--compile-only", action="store_true", help="time only the first compiled walk")
     parser.add_argument("--base", type=Path, help="ComfyUI base folder to keep between runs (default: a new one)")
@@ -244,8 +255,13 @@ def main() -> None:
     import nodes
 
     nodes.NODE_CLASS_MAPPINGS["MeanderBenchSink"] = BenchSink
+    global CKPT
+    CKPT = CKPTS[args.family]
     t0 = time.perf_counter()
-    make_checkpoint(base / "models" / "checkpoints" / CKPT, full=not args.small)
+    if args.family == "sdxl":
+        make_sdxl_checkpoint(base / "models" / "checkpoints" / CKPT, full=not args.small)
+    else:
+        make_checkpoint(base / "models" / "checkpoints" / CKPT, full=not args.small)
     print(f"checkpoint built in {time.perf_counter() - t0:.1f} s; device "
           f"{torch.cuda.get_device_name() if torch.cuda.is_available() else 'cpu'}", flush=True)
 
@@ -262,7 +278,7 @@ def main() -> None:
     print(f"UNet {flops['unet_per_image']['total'] / 1e12:.3f} TFLOP per image per forward, decode "
           f"{flops['decode_per_image'] / 1e12:.2f} TFLOP per image; fp16 matmul {peak / 1e12:.0f} TFLOP/s; limit "
           f"{limits[False]:.2f} frames/s sampling only, {limits[True]:.2f} with decode", flush=True)
-    rows = []
+    rows, checks = [], {}
 
     def record(name: str, batch: int, decode: bool, graphs: Callable[[int], list[dict]], frames: int) -> dict:
         seconds, gpu_mb = timed(comfy, graphs, args.repeats)
@@ -270,13 +286,14 @@ def main() -> None:
                "share_of_limit": frames / seconds / limits[decode],
                "ms_per_frame": 1000 * seconds / frames, "peak_gpu_mb": gpu_mb, "peak_host_mb": peak_host_mb()}
         rows.append(row)
+        if args.json:  # so far, in case the run is stopped
+            args.json.write_text(json.dumps({"rows": rows, "checks": checks, "partial": True}, indent=1, default=str))
         print(f"{name:>36} B={batch:<3} decode={decode!s:<5} {row['frames_per_s']:8.2f} frames/s "
               f"{100 * row['share_of_limit']:5.1f}% of limit "
               f"{row['ms_per_frame']:8.1f} ms/frame  GPU {gpu_mb:8.0f} MB  host {row['peak_host_mb']:7.0f} MB",
               flush=True)
         return row
 
-    checks = {}
     for batch in batches:
         for decode in (False, True):
             record("a_ksampler", batch, decode,
@@ -307,11 +324,20 @@ def main() -> None:
             compiled = BenchSink.last
             checks[f"fast {mode} vs_plain_B{batch}_rel_diff"] = float(
                 (compiled - reference).abs().max() / reference.abs().max())
+            comfy.run(walk_graph(batch, args.size, args.steps, True))
+            reference = BenchSink.last
+            t0 = time.perf_counter()
+            comfy.run(walk_graph(batch, args.size, args.steps, True, mode))
+            checks[f"fast {mode} first_decoded_walk_seconds_B{batch}"] = time.perf_counter() - t0
+            checks[f"fast {mode} decoded_vs_plain_B{batch}_max_abs_diff"] = float(
+                (BenchSink.last - reference).abs().max())
             for decode in (False, True):
                 record(f"d_fast {mode}", batch, decode,
                        lambda i, b=batch, d=decode, m=mode: [walk_graph(b, args.size, args.steps, d, m, seed=11 + i)],
                        batch)
 
+    if args.peer:
+        peer_rows(args, fast or batches[-1:], limits, rows, checks)
     print(json.dumps(checks, indent=1))
     by = {(r["case"], r["batch"], r["decode"]): r["frames_per_s"] for r in rows}
     ratios = {}
@@ -324,12 +350,46 @@ def main() -> None:
         for mode in args.fast_mode.split(",") if fast else []:
             ratios[f"d_over_a_best {mode} decode={decode}"] = max(
                 by[(f"d_fast {mode}", b, decode)] for b in fast) / best_a
+            if args.peer:
+                ratios[f"d_over_peer_compiled {mode} decode={decode}"] = max(
+                    by[(f"d_fast {mode}", b, decode)] for b in fast) / max(
+                    by[("e_diffusers compile", b, decode)] for b in fast)
     print(json.dumps(ratios, indent=1))
     if args.json:
         args.json.write_text(json.dumps({"rows": rows, "checks": checks, "ratios": ratios, "flops": flops,
                                          "matmul_tflops": peak / 1e12, "limit_frames_per_s": limits,
                                          "device": torch.cuda.get_device_name() if torch.cuda.is_available() else "cpu",
                                          "torch": torch.__version__, "args": vars(args)}, indent=1, default=str))
+
+
+def peer_rows(args: argparse.Namespace, batches: list[int], limits: dict, rows: list, checks: dict) -> None:
+    """(e) diffusers' StableDiffusionPipeline (benchmarks/diffusers_peer.py), eager and compiled, on the
+    batches of (d), after ComfyUI's models are unloaded; rows as record() makes them."""
+    import comfy.model_management
+
+    from benchmarks import diffusers_peer
+
+    comfy.model_management.unload_all_models()
+    comfy.model_management.soft_empty_cache()
+    pipe = diffusers_peer.pipeline()
+    for how in ("eager", "compile"):
+        if how == "compile":
+            diffusers_peer.compile_unet(pipe)
+            t0 = time.perf_counter()
+            diffusers_peer.render(pipe, batches[0], args.size, args.steps, CFG, False)
+            checks[f"peer compile_seconds_B{batches[0]}"] = time.perf_counter() - t0
+        for batch in batches:
+            for decode in (False, True):
+                torch.cuda.reset_peak_memory_stats()
+                fps = diffusers_peer.frames_per_s(pipe, batch, args.size, args.steps, CFG, decode, args.repeats)
+                row = {"case": f"e_diffusers {how}", "batch": batch, "decode": decode, "frames_per_s": fps,
+                       "share_of_limit": fps / limits[decode], "ms_per_frame": 1000 / fps,
+                       "peak_gpu_mb": torch.cuda.max_memory_allocated() / 2**20, "peak_host_mb": peak_host_mb()}
+                rows.append(row)
+                print(f"{row['case']:>36} B={batch:<3} decode={decode!s:<5} {fps:8.2f} frames/s "
+                      f"{100 * row['share_of_limit']:5.1f}% of limit", flush=True)
+    del pipe
+    torch.cuda.empty_cache()
 
 
 def compile_only(comfy: bed.Bed, batch: int, args: argparse.Namespace) -> None:

@@ -50,6 +50,9 @@ SDXL_UNET_CONFIG = {
     "use_temporal_attention": False,
 }
 """The smallest UNet ComfyUI still detects as SDXL (smaller input depths are SSD-1B / Vega)."""
+SDXL_FULL_UNET_CONFIG = {**SDXL_UNET_CONFIG, "channel_mult": [1, 2, 4], "transformer_depth_middle": 10,
+                         "transformer_depth_output": [0, 0, 0, 2, 2, 2, 10, 10, 10]}
+"""SDXL base's real UNet (2.6B parameters), for the GPU benchmark."""
 
 SD3_PROBE = {
     "joint_blocks.0.context_block.attn.qkv.weight": (384, 128),
@@ -168,9 +171,10 @@ def make_text_encoders(directory: Path, seed: int = 0) -> dict[str, Path]:
     return paths
 
 
-def make_sdxl_checkpoint(path: Path, seed: int = 0) -> Path:
+def make_sdxl_checkpoint(path: Path, seed: int = 0, full: bool = False) -> Path:
     """Write the SDXL checkpoint (UNet, CLIP-L + CLIP-G, KL VAE; about 2 GB in fp16) unless it is there.
 
+    full=True builds SDXL base's real UNet (SDXL_FULL_UNET_CONFIG; about 7 GB in all).
     The keys are what SDXL's own `process_*_state_dict_for_saving` give, as ComfyUI saves a checkpoint.
     """
     import comfy.ldm.models.autoencoder
@@ -181,10 +185,11 @@ def make_sdxl_checkpoint(path: Path, seed: int = 0) -> Path:
     path = Path(path)
     if path.exists():
         return path
-    config = comfy.supported_models.SDXL(SDXL_UNET_CONFIG)
+    unet_config = SDXL_FULL_UNET_CONFIG if full else SDXL_UNET_CONFIG
+    config = comfy.supported_models.SDXL(unet_config)
     ops = comfy.ops.disable_weight_init
     with torch.device("meta"):
-        unet = openaimodel.UNetModel(**SDXL_UNET_CONFIG, device="meta", operations=ops)
+        unet = openaimodel.UNetModel(**unet_config, device="meta", operations=ops)
         vae = comfy.ldm.models.autoencoder.AutoencoderKL(ddconfig=VAE_DDCONFIG, embed_dim=4)
     clip = {}
     for i, (name, module) in enumerate(_text_encoders().items()):

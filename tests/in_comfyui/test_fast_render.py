@@ -2,6 +2,7 @@
 
 import logging
 import sys
+import types
 
 import pytest
 import torch
@@ -22,11 +23,11 @@ def test_cpu_is_a_clear_fallback(comfy):
 
 
 @pytest.mark.parametrize("mode", ["compile", "compile + CUDA graphs", "off"])
-def test_every_mode_passes_the_model_through_on_the_cpu(comfy, caplog, mode):
-    model = object()
+def test_every_mode_passes_the_model_and_vae_through_on_the_cpu(comfy, caplog, mode):
+    model, vae = object(), object()
     with caplog.at_level(logging.WARNING):
-        out = fast_node(comfy).execute(model=model, mode=mode)
-    assert (out.args if hasattr(out, "args") else out.result)[0] is model
+        out = fast_node(comfy).execute(model=model, mode=mode, vae=vae)
+    assert tuple(out.args if hasattr(out, "args") else out.result) == (model, vae)
     warned = [r.getMessage() for r in caplog.records if "Fast Walk Render" in r.getMessage()]
     assert warned == ([] if mode == "off" else [
         "Fast Walk Render (Meander): not compiling, the model runs on cpu, and compiling only pays off on an "
@@ -78,3 +79,27 @@ def test_a_compile_cache_folder_of_the_users_own_is_left_alone(comfy, monkeypatc
     assert module.persistent_compile_cache() == tmp_path / "mine"
     assert module.os.environ[module.CACHE_ENV] == str(tmp_path / "mine")
     assert not (tmp_path / "mine").exists()  # inductor makes it when it first writes
+
+
+def test_the_compiled_decoder_decodes_as_the_vae_and_leaves_the_vae_alone(comfy):
+    """compiled_decoder_vae (here with dynamo's eager backend, which the CPU runs): the same pixels, the same
+    weights and patcher, and the VAE given in keeps its own decode."""
+    import folder_paths
+    from comfy.sd import load_checkpoint_guess_config
+
+    module = sys.modules[fast_node(comfy).__module__]
+    path = folder_paths.get_full_path_or_raise("checkpoints", graphs.TEST_CHECKPOINT)
+    _, _, vae, _ = load_checkpoint_guess_config(path, output_vae=True, output_clip=False)
+    fast = module.compiled_decoder_vae(vae, backend="eager")
+    latent = torch.randn(2, 4, 8, 8, generator=torch.Generator().manual_seed(0))
+    pixels = vae.decode(latent)
+    assert pixels.shape == (2, 64, 64, 3) and torch.equal(fast.decode(latent), pixels)
+    assert fast is not vae and fast.patcher is vae.patcher
+    assert fast.first_stage_model.decoder is vae.first_stage_model.decoder
+    assert "decode" not in vae.first_stage_model.__dict__ and "decode" in fast.first_stage_model.__dict__
+
+
+def test_a_video_vae_decoder_is_not_compiled(comfy):
+    module = sys.modules[fast_node(comfy).__module__]
+    video_vae = types.SimpleNamespace(latent_dim=3)
+    assert module.compiled_decoder_vae(video_vae) is video_vae
