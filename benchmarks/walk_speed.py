@@ -27,10 +27,12 @@ it twice, as two processes, to see what the on-disk compile cache saves).
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import os
 import resource
 import statistics
+import sys
 import tempfile
 import time
 from collections import defaultdict
@@ -224,6 +226,32 @@ def model_flops(size: int) -> dict:
     return {"unet_per_image": unet, "decode_per_image": decode}
 
 
+def decoder_rounding(latent: torch.Tensor, backend: str = "inductor") -> dict:
+    """Largest pixel difference (0..1) from the same decoder in fp32, of the plain decoder (the VAE's own
+    dtype) and of Fast Walk Render's compiled one, on one latent batch: how far compiling moves the frames
+    against how far the VAE's dtype already does. Loads a second copy of the VAE and unloads it."""
+    import comfy.model_management
+    import comfy.sd
+    import folder_paths
+
+    import nodes
+
+    fast_render = sys.modules[nodes.NODE_CLASS_MAPPINGS["MeanderFastRender"].__module__]
+    _, _, vae, _ = comfy.sd.load_checkpoint_guess_config(
+        folder_paths.get_full_path_or_raise("checkpoints", CKPT), output_vae=True, output_clip=False)
+    plain = vae.decode(latent)
+    fast = fast_render.compiled_decoder_vae(vae, backend).decode(latent)
+    exact = copy.copy(vae)
+    exact.first_stage_model = copy.deepcopy(vae.first_stage_model).float()
+    exact.vae_dtype = torch.float32
+    reference = exact.decode(latent)
+    comfy.model_management.unload_all_models()
+    comfy.model_management.soft_empty_cache()
+    return {"vae_dtype": str(vae.vae_dtype), "plain_vs_fp32_max_abs": float((plain - reference).abs().max()),
+            "compiled_vs_fp32_max_abs": float((fast - reference).abs().max()),
+            "compiled_vs_plain_max_abs": float((fast - plain).abs().max())}
+
+
 def own_ops_seconds(batch: int, size: int) -> float:
     """Time of the pack's own work in a walk of `batch` frames: seed noise and slerp."""
     from latent_ops import noise
@@ -331,6 +359,9 @@ def main() -> None:
             checks[f"fast {mode} first_decoded_walk_seconds_B{batch}"] = time.perf_counter() - t0
             checks[f"fast {mode} decoded_vs_plain_B{batch}_max_abs_diff"] = float(
                 (BenchSink.last - reference).abs().max())
+            if mode == args.fast_mode.split(",")[0] and torch.cuda.is_available():
+                comfy.run(walk_graph(batch, args.size, args.steps, False))
+                checks[f"decoder_rounding_B{batch}"] = decoder_rounding(BenchSink.last)
             for decode in (False, True):
                 record(f"d_fast {mode}", batch, decode,
                        lambda i, b=batch, d=decode, m=mode: [walk_graph(b, args.size, args.steps, d, m, seed=11 + i)],
