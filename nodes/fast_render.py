@@ -108,7 +108,7 @@ class MeanderFastRender(io.ComfyNode):
             "same machine compiles in about 15 s. Keep the batch size fixed or each new size compiles again. Where "
             "compiling is unavailable (CPU, GPUs before Volta, no Triton) the model passes through unchanged and the "
             "log says why. Connect the VAE too and its decoder is compiled as well (about 1.6x faster decoding on an "
-            "H200, 13 s more compile).",
+            "H200, about 20 s more compile).",
             inputs=[
                 io.Model.Input("model", tooltip="The model to sample the walk with."),
                 io.Combo.Input("mode", options=list(MODES), default="compile",
