@@ -16,12 +16,14 @@ in one call), so the figures are the UNet's alone, free of the sampler's and exe
              freezing (weights as constants), compile with diffusers' inductor options for UNets
              (1x1 convolutions as matrix products, coordinate-descent tuning, no epilogue fusion),
              compiled without inductor's layout optimization (convolutions kept NCHW), compiled with
-             1x1 convolutions as matrix products;
+             1x1 convolutions as matrix products, compiled as Fast Walk Render compiles it (GroupNorm in
+             the convolutions' layout, nodes/fast_backend.py);
              each with its kernel time per op class (convolution, layout copies, attention, matrix
              products, norms, element-wise) from torch.profiler, and each class's costliest kernels,
              and its largest difference from the eager fp16 output relative to the output's range,
              beside the fp16 model's own difference from the same model in fp32 (fp16 rounding);
-  decode     the VAE decoder on B latents: eager as loaded, channels-last, compiled; FLOPs and kernel classes.
+  decode     the VAE decoder on B latents: eager as loaded, channels-last, compiled, compiled as Fast Walk
+             Render compiles it; FLOPs and kernel classes.
 
 Needs a CUDA GPU.
 """
@@ -32,6 +34,7 @@ import argparse
 import copy
 import json
 import re
+import sys
 import tempfile
 import time
 from collections import defaultdict
@@ -50,8 +53,8 @@ from scripts.make_checkpoint import make_checkpoint
 KERNEL_CLASSES = (
     ("layout", re.compile(r"nchwToNhwc|nhwcToNchw|nchw_to_nhwc|nhwc_to_nchw", re.I)),
     ("attention", re.compile(r"flash|fmha|sdpa|attention|attn", re.I)),
-    ("norm", re.compile(r"norm|RowwiseMoments|FusedParams", re.I)),
-    ("elementwise", re.compile(r"^triton_(poi|per)_(?!.*norm)", re.I)),
+    ("norm", re.compile(r"norm|var_mean|RowwiseMoments|FusedParams", re.I)),
+    ("elementwise", re.compile(r"^triton_(poi|per|red)_", re.I)),
     ("matmul", re.compile(r"^triton_tem_", re.I)),
     ("convolution", re.compile(r"conv|fprop|dgrad|implicit|winograd|xmma_fprop|cudnn", re.I)),
     ("matmul", re.compile(r"gemm|cutlass|nvjet|matmul|_mm_|Kernel2|cublas|sm90_xmma", re.I)),
@@ -71,9 +74,10 @@ LEVERS = {
     "compile_tuned": {"compile": TUNED},
     "compile_nchw": {"compile": NCHW},
     "compile_mm": {"compile": {"conv_1x1_as_mm": True}},
+    "compile_gn": {"compile": "fast_walk_render"},
 }
-"""Lever -> how the UNet runs: compile (inductor options, or absent for eager), channels_last (weights and
-input), benchmark (cuDNN's benchmark mode, on unless False)."""
+"""Lever -> how the UNet runs: compile (inductor options, "fast_walk_render" for the node's own, or absent
+for eager), channels_last (weights and input), benchmark (cuDNN's benchmark mode, on unless False)."""
 SKIPPED_EVENTS = ("aten::", "cuda", "Memcpy", "Memset", "Torch-Compiled", "CompiledFunction")
 """Profiler rows that are not kernels of their own (host-side ops, runtime calls, copies to the host)."""
 
@@ -227,7 +231,8 @@ def run_lever(lever: str, unet: torch.nn.Module, x, t, context, reference, flops
     xin = x.contiguous(memory_format=fmt)
     if "compile" in how:
         torch._dynamo.reset()
-        fn_model = torch.compile(unet, backend="inductor", dynamic=False, options=how["compile"] or None)
+        options = fast_render_options() if how["compile"] == "fast_walk_render" else how["compile"] or None
+        fn_model = torch.compile(unet, backend="inductor", dynamic=False, options=options)
     else:
         fn_model = unet
 
@@ -245,8 +250,14 @@ def run_lever(lever: str, unet: torch.nn.Module, x, t, context, reference, flops
     return row
 
 
+def fast_render_options() -> dict:
+    """The inductor options of the Fast Walk Render node (the pack as ComfyUI loaded it)."""
+    return sys.modules[bed.node_classes()["MeanderFastRender"].__module__].inductor_options()
+
+
 def decode_figures(vae, batch: int, side: int, repeats: int) -> dict:
-    """The VAE decoder on `batch` latents: FLOPs per image, ms eager and channels-last, kernel classes."""
+    """The VAE decoder on `batch` latents: FLOPs per image, ms eager, channels-last, compiled and compiled as
+    Fast Walk Render does it, kernel classes."""
     import comfy.model_management
 
     comfy.model_management.load_models_gpu([vae.patcher], force_full_load=True)
@@ -263,15 +274,16 @@ def decode_figures(vae, batch: int, side: int, repeats: int) -> dict:
                      "rel_diff": rel_diff(decoder.decode(zin), ref),
                      **kernel_profile(lambda zin=zin: decoder.decode(zin))}
     decoder.to(memory_format=torch.contiguous_format)
-    torch._dynamo.reset()
-    compiled = torch.compile(decoder.decode, backend="inductor", dynamic=False)
-    start = time.perf_counter()
-    compiled(z)
-    torch.cuda.synchronize()
-    first_s = time.perf_counter() - start
-    ms = median_ms(lambda: compiled(z), max(3, repeats // 2))
-    out["compile"] = {"first_call_s": first_s, "ms": ms, "tflops": out["flops_per_image"] * batch / ms / 1e9,
-                      "rel_diff": rel_diff(compiled(z), ref), **kernel_profile(lambda: compiled(z))}
+    for name, options in (("compile", None), ("compile_gn", fast_render_options())):
+        torch._dynamo.reset()
+        compiled = torch.compile(decoder.decode, backend="inductor", dynamic=False, options=options)
+        start = time.perf_counter()
+        compiled(z)
+        torch.cuda.synchronize()
+        first_s = time.perf_counter() - start
+        ms = median_ms(lambda compiled=compiled: compiled(z), max(3, repeats // 2))
+        out[name] = {"first_call_s": first_s, "ms": ms, "tflops": out["flops_per_image"] * batch / ms / 1e9,
+                     "rel_diff": rel_diff(compiled(z), ref), **kernel_profile(lambda compiled=compiled: compiled(z))}
     torch.backends.cudnn.benchmark = False
     return out
 

@@ -16,13 +16,14 @@ from comfy.patcher_extension import WrappersMP
 from torch._inductor.runtime.cache_dir_utils import default_cache_dir
 
 from .comfy import io, schema, set_torch_compile_wrapper
+from .fast_backend import inductor_options
 
 MODES = {
-    "compile": "default",
-    "compile + CUDA graphs": "reduce-overhead",
+    "compile": False,
+    "compile + CUDA graphs": True,
     "off": None,
 }
-"""Widget choice -> torch.compile mode (inductor backend, static shapes)."""
+"""Widget choice -> whether inductor replays each call as a CUDA graph (None: no compile)."""
 CUDNN_KEY = "meander.cudnn_benchmark"
 CACHE_ENV = "TORCHINDUCTOR_CACHE_DIR"
 """Where inductor keeps its on-disk caches (FX graphs, AOTAutograd graphs, Triton kernels, autotuning)."""
@@ -73,7 +74,8 @@ def compile_unavailable(device: torch.device) -> str | None:
 
 
 def compiled_decoder_vae(vae, backend: str = "inductor"):
-    """A copy of `vae` whose decoder network runs through torch.compile (static shapes, cuDNN benchmark mode).
+    """A copy of `vae` whose decoder network runs through torch.compile (static shapes, cuDNN benchmark mode,
+    inductor_options: GroupNorm in the convolutions' layout).
 
     ComfyUI's VAE.decode calls `first_stage_model.decode(latent)` on chunks of the batch, so the copy's
     network is a shallow copy of the original's with only that method replaced: weights, submodules
@@ -85,7 +87,8 @@ def compiled_decoder_vae(vae, backend: str = "inductor"):
         logging.info("Fast Walk Render (Meander): not compiling the decoder of a %s-D VAE.", vae.latent_dim)
         return vae
     network = copy.copy(vae.first_stage_model)
-    decode = torch.compile(vae.first_stage_model.decode, backend=backend, dynamic=False)
+    options = {"options": inductor_options()} if backend == "inductor" else {}
+    decode = torch.compile(vae.first_stage_model.decode, backend=backend, dynamic=False, **options)
     network.decode = functools.partial(cudnn_benchmark_call, decode)
     fast = copy.copy(vae)
     fast.first_stage_model = network
@@ -138,6 +141,7 @@ class MeanderFastRender(io.ComfyNode):
             return io.NodeOutput(model, vae)
         logging.info("Fast Walk Render (Meander): compile cache in %s", persistent_compile_cache())
         patched = model.clone()
-        set_torch_compile_wrapper(model=patched, backend="inductor", mode=MODES[mode], dynamic=False)
+        set_torch_compile_wrapper(model=patched, backend="inductor", options=inductor_options(MODES[mode]),
+                                  dynamic=False)
         patched.add_wrapper_with_key(WrappersMP.APPLY_MODEL, CUDNN_KEY, cudnn_benchmark_call)
         return io.NodeOutput(patched, None if vae is None else compiled_decoder_vae(vae))

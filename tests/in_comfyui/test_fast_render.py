@@ -103,3 +103,91 @@ def test_a_video_vae_decoder_is_not_compiled(comfy):
     module = sys.modules[fast_node(comfy).__module__]
     video_vae = types.SimpleNamespace(latent_dim=3)
     assert module.compiled_decoder_vae(video_vae) is video_vae
+
+
+def fast_backend(comfy):
+    """nodes/fast_backend.py as ComfyUI loaded the pack."""
+    return sys.modules[fast_node(comfy).__module__.rsplit(".", 1)[0] + ".fast_backend"]
+
+
+@pytest.mark.parametrize(("shape", "groups"), [((2, 64, 6, 5), 32), ((3, 12, 4, 3, 5), 4), ((2, 8, 10), 2)])
+def test_group_norm_in_layout_is_torchs_group_norm(comfy, shape, groups):
+    """Per-channel statistics combined by the law of total variance: torch's GroupNorm, with and without affine,
+    on inputs whose mean is far from zero (where a sum-of-squares variance would cancel)."""
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(shape, generator=gen) * 3 + 50
+    weight, bias = torch.randn(shape[1], generator=gen), torch.randn(shape[1], generator=gen)
+    group_norm = fast_backend(comfy).group_norm_in_layout
+    torch.testing.assert_close(group_norm(x, groups, weight, bias, 1e-6),
+                               torch.nn.functional.group_norm(x, groups, weight, bias, 1e-6), atol=2e-5, rtol=1e-5)
+    torch.testing.assert_close(group_norm(x, groups), torch.nn.functional.group_norm(x, groups), atol=2e-5, rtol=1e-5)
+
+
+def test_group_norm_in_layout_keeps_channels_last_and_the_dtype(comfy):
+    x = torch.randn(2, 64, 8, 8, generator=torch.Generator().manual_seed(1)).to(torch.bfloat16)
+    x = x.contiguous(memory_format=torch.channels_last)
+    out = fast_backend(comfy).group_norm_in_layout(x, 32)
+    assert out.dtype == torch.bfloat16 and out.is_contiguous(memory_format=torch.channels_last)
+    torch.testing.assert_close(out, torch.nn.functional.group_norm(x.float(), 32).to(torch.bfloat16))
+
+
+def norm_net() -> torch.nn.Module:
+    """Conv -> GroupNorm -> SiLU -> conv -> GroupNorm without affine: a UNet's resblock in small."""
+    torch.manual_seed(0)
+    return torch.nn.Sequential(torch.nn.Conv2d(4, 64, 3, padding=1), torch.nn.GroupNorm(32, 64), torch.nn.SiLU(),
+                               torch.nn.Conv2d(64, 64, 3, padding=1), torch.nn.GroupNorm(8, 64, affine=False)).eval()
+
+
+def test_the_pass_swaps_every_group_norm_of_a_traced_graph(comfy):
+    """GroupNormInLayout on the graph dynamo traces: both norms become meander::group_norm, none is left, and
+    the graph computes what the module does."""
+    backend = fast_backend(comfy)
+    graphs_seen = []
+
+    def capture(gm, example_inputs):
+        backend.GroupNormInLayout()(gm.graph)
+        gm.recompile()
+        graphs_seen.append(gm)
+        return gm.forward
+
+    net, x = norm_net(), torch.randn(2, 4, 8, 8, generator=torch.Generator().manual_seed(2))
+    with torch.no_grad():
+        out = torch.compile(net, backend=capture)(x)
+        torch.testing.assert_close(out, net(x), atol=2e-5, rtol=1e-5)
+    targets = [node.target for node in graphs_seen[0].graph.nodes if node.op == "call_function"]
+    assert targets.count(torch.ops.meander.group_norm.default) == 2
+    assert not set(targets) & {torch.group_norm, torch.nn.functional.group_norm}
+
+
+def test_inductor_compiles_with_the_fast_options_on_the_cpu(comfy):
+    """The options Fast Walk Render hands torch.compile, through inductor's C++ backend: eager's output,
+    in the channels-last layout of the input."""
+    net = norm_net().to(memory_format=torch.channels_last)
+    x = torch.randn(2, 4, 8, 8, generator=torch.Generator().manual_seed(3))
+    x = x.contiguous(memory_format=torch.channels_last)
+    torch._dynamo.reset()
+    with torch.no_grad():
+        out = torch.compile(net, options=fast_backend(comfy).inductor_options(), dynamic=False)(x)
+        torch.testing.assert_close(out, net(x), atol=2e-5, rtol=1e-5)
+    assert out.is_contiguous(memory_format=torch.channels_last)
+
+
+@pytest.mark.parametrize(("mode", "cuda_graphs"), [("compile", False), ("compile + CUDA graphs", True)])
+def test_each_mode_compiles_with_the_group_norm_pass(comfy, monkeypatch, mode, cuda_graphs):
+    """Where compiling is available, the model comes back with ComfyUI's compile wrapper set to inductor with
+    the pass (and CUDA graphs for that mode); the model given in is left alone."""
+    import folder_paths
+    from comfy.sd import load_checkpoint_guess_config
+    from comfy_api.torch_helpers.torch_compile import TORCH_COMPILE_KWARGS
+
+    module = sys.modules[fast_node(comfy).__module__]
+    monkeypatch.setattr(module, "compile_unavailable", lambda device: None)
+    path = folder_paths.get_full_path_or_raise("checkpoints", graphs.TEST_CHECKPOINT)
+    model = load_checkpoint_guess_config(path, output_vae=False, output_clip=False)[0]
+    out = fast_node(comfy).execute(model=model, mode=mode)
+    patched = (out.args if hasattr(out, "args") else out.result)[0]
+    kwargs = patched.model_options[TORCH_COMPILE_KWARGS]
+    assert kwargs["backend"] == "inductor" and kwargs["dynamic"] is False and kwargs["mode"] is None
+    assert isinstance(kwargs["options"]["pre_grad_custom_pass"], fast_backend(comfy).GroupNormInLayout)
+    assert kwargs["options"]["triton.cudagraphs"] is cuda_graphs
+    assert TORCH_COMPILE_KWARGS not in model.model_options
