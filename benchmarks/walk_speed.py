@@ -269,7 +269,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--fast", default="8,16", help="batches for the compiled mode (each compiles once)")
     parser.add_argument("--fast-mode", default="compile", help="Fast Walk Render modes to time, comma-separated")
-    parser.add_argument("--per-prompt", type=int, default=8, help="frames for (c), one prompt each")
+    parser.add_argument("--per-prompt", type=int, default=8,
+                        help="frames for (c), one prompt each; 0 leaves out (c) and the prompt walk")
     parser.add_argument("--small", action="store_true", help="the small test model instead of full SD1.5")
     parser.add_argument("--family", choices=list(CKPTS), default="sd15", help="the model: SD1.5 or SDXL base")
     parser.add_argument("--peer", action="store_true", help="also time diffusers' StableDiffusionPipeline (SD1.5)")
@@ -328,8 +329,10 @@ def main() -> None:
                    lambda i, b=batch, d=decode: [ksampler_graph(b, args.size, args.steps, 11 + i, d)], batch)
             record("b_seed_walk", batch, decode,
                    lambda i, b=batch, d=decode: [walk_graph(b, args.size, args.steps, d, seed=11 + i)], batch)
-            record("b_prompt_walk", batch, decode,
-                   lambda i, b=batch, d=decode: [prompt_walk_graph(b, args.size, args.steps, d, seed=11 + i)], batch)
+            if args.per_prompt:
+                record("b_prompt_walk", batch, decode,
+                       lambda i, b=batch, d=decode: [prompt_walk_graph(b, args.size, args.steps, d, seed=11 + i)],
+                       batch)
         comfy.run(ksampler_graph(batch, args.size, args.steps, 11, False))
         plain = BenchSink.last
         comfy.run(walk_graph(batch, args.size, args.steps, False))
@@ -338,7 +341,7 @@ def main() -> None:
         walk_seconds = next(r for r in rows if r["case"] == "b_seed_walk" and r["batch"] == batch
                             and not r["decode"])["ms_per_frame"] * batch / 1000
         checks[f"own_ops_share_B{batch}"] = own_ops_seconds(batch, args.size) / walk_seconds
-    for decode in (False, True):
+    for decode in (False, True) if args.per_prompt else ():
         record("c_per_prompt", 1, decode, lambda i, d=decode: [
             ksampler_graph(1, args.size, args.steps, 1000 * i + k, d) for k in range(args.per_prompt)],
             args.per_prompt)
@@ -374,10 +377,11 @@ def main() -> None:
     ratios = {}
     for decode in (False, True):
         best_a = max(by[("a_ksampler", b, decode)] for b in batches)
-        for walk in ("b_seed_walk", "b_prompt_walk"):
+        for walk in ("b_seed_walk", "b_prompt_walk") if args.per_prompt else ("b_seed_walk",):
             best_b = max(by[(walk, b, decode)] for b in batches)
             ratios[f"{walk}_over_a_best decode={decode}"] = best_b / best_a
-            ratios[f"{walk}_over_c decode={decode}"] = best_b / by[("c_per_prompt", 1, decode)]
+            if args.per_prompt:
+                ratios[f"{walk}_over_c decode={decode}"] = best_b / by[("c_per_prompt", 1, decode)]
         for mode in args.fast_mode.split(",") if fast else []:
             ratios[f"d_over_a_best {mode} decode={decode}"] = max(
                 by[(f"d_fast {mode}", b, decode)] for b in fast) / best_a
