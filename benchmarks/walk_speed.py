@@ -273,7 +273,8 @@ def main() -> None:
                         help="frames for (c), one prompt each; 0 leaves out (c) and the prompt walk")
     parser.add_argument("--small", action="store_true", help="the small test model instead of full SD1.5")
     parser.add_argument("--family", choices=list(CKPTS), default="sd15", help="the model: SD1.5 or SDXL base")
-    parser.add_argument("--peer", action="store_true", help="also time diffusers' StableDiffusionPipeline (SD1.5)")
+    parser.add_argument("--peer", nargs="?", const="eager,compile", default="",
+                        help="also time diffusers' StableDiffusionPipeline (SD1.5): eager, compiled, or both (default)")
     parser.add_argument("--json", type=Path, help="write the figures here")
     parser.add_argument("--compile-only", action="store_true", help="time only the first compiled walk")
     parser.add_argument("--base", type=Path, help="ComfyUI base folder to keep between runs (default: a new one)")
@@ -407,7 +408,7 @@ def peer_rows(args: argparse.Namespace, batches: list[int], limits: dict, rows: 
     comfy.model_management.unload_all_models()
     comfy.model_management.soft_empty_cache()
     pipe = diffusers_peer.pipeline()
-    for how in ("eager", "compile"):
+    for how in args.peer.split(","):
         if how == "compile":
             diffusers_peer.compile_unet(pipe)
             t0 = time.perf_counter()
