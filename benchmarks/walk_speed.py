@@ -310,14 +310,22 @@ def main() -> None:
           f"{limits[False]:.2f} frames/s sampling only, {limits[True]:.2f} with decode", flush=True)
     rows, checks = [], {}
 
+    def save(partial: bool) -> None:
+        """Write the figures so far (after every case, so a run that is stopped keeps them and their ratios)."""
+        if args.json:
+            args.json.write_text(json.dumps({
+                "rows": rows, "checks": checks, "ratios": ratios_of(rows), "flops": flops,
+                "matmul_tflops": peak / 1e12, "limit_frames_per_s": limits, "partial": partial,
+                "device": torch.cuda.get_device_name() if torch.cuda.is_available() else "cpu",
+                "torch": torch.__version__, "args": vars(args)}, indent=1, default=str))
+
     def record(name: str, batch: int, decode: bool, graphs: Callable[[int], list[dict]], frames: int) -> dict:
         seconds, gpu_mb = timed(comfy, graphs, args.repeats)
         row = {"case": name, "batch": batch, "decode": decode, "frames_per_s": frames / seconds,
                "share_of_limit": frames / seconds / limits[decode],
                "ms_per_frame": 1000 * seconds / frames, "peak_gpu_mb": gpu_mb, "peak_host_mb": peak_host_mb()}
         rows.append(row)
-        if args.json:  # so far, in case the run is stopped
-            args.json.write_text(json.dumps({"rows": rows, "checks": checks, "partial": True}, indent=1, default=str))
+        save(partial=True)
         print(f"{name:>36} B={batch:<3} decode={decode!s:<5} {row['frames_per_s']:8.2f} frames/s "
               f"{100 * row['share_of_limit']:5.1f}% of limit "
               f"{row['ms_per_frame']:8.1f} ms/frame  GPU {gpu_mb:8.0f} MB  host {row['peak_host_mb']:7.0f} MB",
@@ -372,35 +380,35 @@ def main() -> None:
                        batch)
 
     if args.peer:
-        peer_rows(args, fast or batches[-1:], limits, rows, checks)
+        peer_rows(args, fast or batches[-1:], limits, rows, checks, save)
     print(json.dumps(checks, indent=1))
-    by = {(r["case"], r["batch"], r["decode"]): r["frames_per_s"] for r in rows}
+    print(json.dumps(ratios_of(rows), indent=1))
+    save(partial=False)
+
+
+def ratios_of(rows: list[dict]) -> dict:
+    """Each case's best frames/s over its batches, as ratios: walks (b) over plain KSampler (a) and over
+    one frame per prompt (c), Fast Walk Render (d) over (a) and over the compiled peer, and each case's
+    decode cost (1 - with decode / without); only those whose rows exist."""
+    best: dict = {}
+    for r in rows:
+        key = (r["case"], r["decode"])
+        best[key] = max(best.get(key, 0.0), r["frames_per_s"])
     ratios = {}
-    for decode in (False, True):
-        best_a = max(by[("a_ksampler", b, decode)] for b in batches)
-        for walk in ("b_seed_walk", "b_prompt_walk") if args.per_prompt else ("b_seed_walk",):
-            best_b = max(by[(walk, b, decode)] for b in batches)
-            ratios[f"{walk}_over_a_best decode={decode}"] = best_b / best_a
-            if args.per_prompt:
-                ratios[f"{walk}_over_c decode={decode}"] = best_b / by[("c_per_prompt", 1, decode)]
-        for mode in args.fast_mode.split(",") if fast else []:
-            ratios[f"d_over_a_best {mode} decode={decode}"] = max(
-                by[(f"d_fast {mode}", b, decode)] for b in fast) / best_a
-            if args.peer:
-                ratios[f"d_over_peer_compiled {mode} decode={decode}"] = max(
-                    by[(f"d_fast {mode}", b, decode)] for b in fast) / max(
-                    by[("e_diffusers compile", b, decode)] for b in fast)
-    print(json.dumps(ratios, indent=1))
-    if args.json:
-        args.json.write_text(json.dumps({"rows": rows, "checks": checks, "ratios": ratios, "flops": flops,
-                                         "matmul_tflops": peak / 1e12, "limit_frames_per_s": limits,
-                                         "device": torch.cuda.get_device_name() if torch.cuda.is_available() else "cpu",
-                                         "torch": torch.__version__, "args": vars(args)}, indent=1, default=str))
+    for (case, decode), fps in best.items():
+        against = {"b_": ("a_ksampler", "c_per_prompt"), "d_": ("a_ksampler", "e_diffusers compile")}.get(case[:2], ())
+        for other in against:
+            if (other, decode) in best:
+                ratios[f"{case} / {other} decode={decode}"] = fps / best[(other, decode)]
+        if decode and (case, False) in best:
+            ratios[f"{case} decode_cost"] = 1 - fps / best[(case, False)]
+    return ratios
 
 
-def peer_rows(args: argparse.Namespace, batches: list[int], limits: dict, rows: list, checks: dict) -> None:
+def peer_rows(args: argparse.Namespace, batches: list[int], limits: dict, rows: list, checks: dict,
+              save: Callable[[bool], None]) -> None:
     """(e) diffusers' StableDiffusionPipeline (benchmarks/diffusers_peer.py), eager and compiled, on the
-    batches of (d), after ComfyUI's models are unloaded; rows as record() makes them."""
+    batches of (d), after ComfyUI's models are unloaded; rows as record() makes them, saved after each."""
     import comfy.model_management
 
     from benchmarks import diffusers_peer
@@ -422,6 +430,7 @@ def peer_rows(args: argparse.Namespace, batches: list[int], limits: dict, rows: 
                        "share_of_limit": fps / limits[decode], "ms_per_frame": 1000 / fps,
                        "peak_gpu_mb": torch.cuda.max_memory_allocated() / 2**20, "peak_host_mb": peak_host_mb()}
                 rows.append(row)
+                save(True)
                 print(f"{row['case']:>36} B={batch:<3} decode={decode!s:<5} {fps:8.2f} frames/s "
                       f"{100 * row['share_of_limit']:5.1f}% of limit", flush=True)
     del pipe
