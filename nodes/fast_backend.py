@@ -33,24 +33,24 @@ def group_norm_in_layout(x: torch.Tensor, groups: int, weight: torch.Tensor | No
     (the law of total variance), and out = x * s_c + t_c with s_c = w_c / sqrt(var_g + eps) and
     t_c = b_c - mean_g * s_c. Both reductions run over the positions of one channel and the output
     is one multiply-add per element, so a channels-last x is read and written channels-last.
-    Statistics in float32, as torch's own; the output has x's dtype.
+    Statistics in float32 (float64 for float64 input), as torch's own; the output has x's dtype.
     """
     batch, channels = x.shape[:2]
     per_group = channels // groups
-    x32 = x.float()
-    var_c, mean_c = torch.var_mean(x32, dim=list(range(2, x.ndim)), correction=0)
+    acc = x.to(torch.promote_types(x.dtype, torch.float32))
+    var_c, mean_c = torch.var_mean(acc.reshape(batch, channels, -1), dim=-1, correction=0)
     mean_c = mean_c.view(batch, groups, per_group)
     mean = mean_c.mean(-1, keepdim=True)
     spread = (mean_c - mean).square().mean(-1, keepdim=True)
     var = var_c.view(batch, groups, per_group).mean(-1, keepdim=True) + spread
     scale = torch.rsqrt(var + eps).expand(batch, groups, per_group).reshape(batch, channels)
     if weight is not None:
-        scale = scale * weight.float()
+        scale = scale * weight.to(acc.dtype)
     shift = -mean.expand(batch, groups, per_group).reshape(batch, channels) * scale
     if bias is not None:
-        shift = shift + bias.float()
+        shift = shift + bias.to(acc.dtype)
     shape = (batch, channels) + (1,) * (x.ndim - 2)
-    return (x32 * scale.view(shape) + shift.view(shape)).to(x.dtype)
+    return (acc * scale.view(shape) + shift.view(shape)).to(x.dtype)
 
 
 def register_op() -> None:
