@@ -87,8 +87,9 @@ def kernel_class(name: str) -> str:
     return next((cls for cls, pattern in KERNEL_CLASSES if pattern.search(name)), "elementwise")
 
 
-def kernel_profile(fn: Callable[[], object]) -> dict:
-    """Kernel milliseconds of one fn() call by op class, and the 12 costliest kernels."""
+def kernel_profile(fn: Callable[[], object], top: int = 40) -> dict:
+    """Kernel milliseconds of one fn() call by op class, and the `top` costliest kernels as
+    (ms, calls, name); the five costliest of each class too."""
     fn()
     torch.cuda.synchronize()
     with profile(activities=[ProfilerActivity.CUDA]) as prof:
@@ -101,13 +102,13 @@ def kernel_profile(fn: Callable[[], object]) -> dict:
         if us <= 0 or event.key.startswith(SKIPPED_EVENTS):
             continue
         classes[kernel_class(event.key)] += us / 1000
-        kernels.append((us / 1000, event.key[:110]))
+        kernels.append((us / 1000, event.count, event.key[:120]))
     kernels.sort(reverse=True)
     by_class: dict[str, list] = defaultdict(list)
-    for ms, name in kernels:
-        if len(by_class[kernel_class(name)]) < 5:
-            by_class[kernel_class(name)].append((ms, name))
-    return {"ms_by_class": dict(classes), "kernel_ms": sum(classes.values()), "top": kernels[:12],
+    for kernel in kernels:
+        if len(by_class[kernel_class(kernel[2])]) < 5:
+            by_class[kernel_class(kernel[2])].append(kernel)
+    return {"ms_by_class": dict(classes), "kernel_ms": sum(classes.values()), "top": kernels[:top],
             "top_by_class": dict(by_class)}
 
 
