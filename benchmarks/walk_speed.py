@@ -386,6 +386,11 @@ def main() -> None:
     save(partial=False)
 
 
+AGAINST = {"b_": ("a_ksampler", "c_per_prompt"), "d_": ("a_ksampler", "e_diffusers compile")}
+"""Case prefix -> the cases its ratios are taken against: walks against plain KSampler and one frame per
+prompt, Fast Walk Render against plain KSampler and the compiled peer."""
+
+
 def ratios_of(rows: list[dict]) -> dict:
     """Each case's best frames/s over its batches, as ratios: walks (b) over plain KSampler (a) and over
     one frame per prompt (c), Fast Walk Render (d) over (a) and over the compiled peer, and each case's
@@ -396,8 +401,7 @@ def ratios_of(rows: list[dict]) -> dict:
         best[key] = max(best.get(key, 0.0), r["frames_per_s"])
     ratios = {}
     for (case, decode), fps in best.items():
-        against = {"b_": ("a_ksampler", "c_per_prompt"), "d_": ("a_ksampler", "e_diffusers compile")}.get(case[:2], ())
-        for other in against:
+        for other in AGAINST.get(case[:2], ()):
             if (other, decode) in best:
                 ratios[f"{case} / {other} decode={decode}"] = fps / best[(other, decode)]
         if decode and (case, False) in best:
