@@ -110,7 +110,7 @@ class MeanderFastRender(io.ComfyNode):
             "is computed in the convolutions' memory layout). The first batch pays the compile (one to one and a "
             "half minutes); the "
             "compiled kernels are kept in ComfyUI's user folder under meander/torch_compile, so a later run on the "
-            "same machine compiles in about 15 s. Keep the batch size fixed or each new size compiles again. Where "
+            "same machine compiles in about 20 s. Keep the batch size fixed or each new size compiles again. Where "
             "compiling is unavailable (CPU, GPUs before Volta, no Triton) the model passes through unchanged and the "
             "log says why. Connect the VAE too and its decoder is compiled as well (about 1.8x faster decoding on an "
             "H100, 20 to 40 s more compile).",
@@ -118,7 +118,7 @@ class MeanderFastRender(io.ComfyNode):
                 io.Model.Input("model", tooltip="The model to sample the walk with."),
                 io.Combo.Input("mode", options=list(MODES), default="compile",
                                tooltip="compile: inductor kernels, GroupNorm in the convolutions' layout (about "
-                               "1.5 minutes to compile on a fresh H100, about 15 s once cached on the machine). "
+                               "1.5 minutes to compile on a fresh H100, about 20 s once cached on the machine). "
                                "compile + CUDA graphs: also replays each step as one graph (for small batches; "
                                "more GPU memory). off: the model unchanged."),
                 io.Vae.Input("vae", optional=True,
