@@ -34,7 +34,6 @@ import argparse
 import copy
 import json
 import re
-import sys
 import tempfile
 import time
 from collections import defaultdict
@@ -253,7 +252,7 @@ def run_lever(lever: str, unet: torch.nn.Module, x, t, context, reference, flops
 
 def fast_render_options() -> dict:
     """The inductor options of the Fast Walk Render node (the pack as ComfyUI loaded it)."""
-    return sys.modules[bed.node_classes()["MeanderFastRender"].__module__].inductor_options()
+    return bed.pack_module("fast_render").inductor_options()
 
 
 def decode_figures(vae, batch: int, side: int, repeats: int) -> dict:

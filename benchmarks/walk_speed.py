@@ -32,7 +32,6 @@ import json
 import os
 import resource
 import statistics
-import sys
 import tempfile
 import time
 from collections import defaultdict
@@ -234,9 +233,7 @@ def decoder_rounding(latent: torch.Tensor, backend: str = "inductor") -> dict:
     import comfy.sd
     import folder_paths
 
-    import nodes
-
-    fast_render = sys.modules[nodes.NODE_CLASS_MAPPINGS["MeanderFastRender"].__module__]
+    fast_render = bed.pack_module("fast_render")
     _, _, vae, _ = comfy.sd.load_checkpoint_guess_config(
         folder_paths.get_full_path_or_raise("checkpoints", CKPT), output_vae=True, output_clip=False)
     plain = vae.decode(latent)

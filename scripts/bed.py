@@ -44,6 +44,13 @@ def node_classes() -> dict[str, type]:
     return importlib.import_module("nodes").NODE_CLASS_MAPPINGS
 
 
+def pack_module(name: str):
+    """The pack's nodes/<name>.py as ComfyUI loaded it (ComfyUI names the pack's package after its folder,
+    so it is reached through a node class's module, never imported a second time by name)."""
+    package = node_classes()["MeanderSeedWalk"].__module__.rsplit(".", 1)[0]
+    return sys.modules[f"{package}.{name}"]
+
+
 def import_comfy_path() -> Path:
     """Put the ComfyUI tree first on sys.path and return it."""
     path = comfy_dir()
