@@ -14,12 +14,31 @@ from .comfy import io, schema, ui
 from .common import MAX_FRAMES
 
 SEGMENT_FOLDER_DEFAULT = "meander/long_walk"
+_background: segments.SegmentWriter | None = None
 
 
-def _frames_uint8(images):
-    """IMAGE (N x H x W x 3 floats in [0, 1]) to uint8 RGB arrays, one frame at a time."""
+def background_writes() -> segments.SegmentWriter:
+    """Switch this process's segment writes to the background and return their writer.
+
+    The headless render (scripts/client.LocalEngine) calls it: a segment whose walk it stitches itself
+    (stitch_when_complete off) is then encoded while the next window samples, and the render takes
+    each write's Future from the writer. In the editor every write finishes inside its run, so the
+    preview shows a complete file.
+    """
+    global _background
+    if _background is None:
+        _background = segments.SegmentWriter()
+    return _background
+
+
+def _frames_uint8(images, interruptible: bool = True):
+    """IMAGE (N x H x W x 3 floats in [0, 1]) to uint8 RGB arrays, round(255 x), one frame at a time.
+
+    `interruptible` stops at ComfyUI's interrupt between frames (a write inside a run); a background
+    write of a window already sampled always finishes."""
     for image in images:
-        comfy.model_management.throw_exception_if_processing_interrupted()
+        if interruptible:
+            comfy.model_management.throw_exception_if_processing_interrupted()
         yield (image * 255).round().clamp(0, 255).to(dtype=torch.uint8).cpu().numpy()
 
 
@@ -88,6 +107,8 @@ class MeanderVideoSegment(io.ComfyNode):
         path = parts / segments.segment_name(window)
         if path.exists():
             logging.info("Meander: %s is already rendered for these settings; kept as it is", path)
+        elif _background is not None and not stitch_when_complete:
+            _background.submit(_frames_uint8(images, interruptible=False), path, fps)
         else:
             segments.write_segment(_frames_uint8(images), path, fps)
         shown = path

@@ -104,6 +104,10 @@ class GraphError(RuntimeError):
     """A graph failed validation or execution; the message is ComfyUI's."""
 
 
+class RunInterrupted(KeyboardInterrupt):
+    """A graph run stopped by ComfyUI's interrupt (`Bed.interrupt`) before it finished."""
+
+
 def describe_invalid(error: dict, node_errors: dict) -> str:
     """ComfyUI's validation answer (validate_prompt's, or /prompt's 400 body) as one sentence.
 
@@ -158,11 +162,21 @@ class Bed:
         self._server.events = []
         prompt_id = str(uuid.uuid4())
         self._executor.execute(prompt, prompt_id, {}, outputs)
+        if any(event == "execution_interrupted" for event, _ in self._executor.status_messages):
+            raise RunInterrupted()
         if not self._executor.success:
             errors = [data for event, data in self._executor.status_messages if event == "execution_error"]
             detail = errors[0].get("exception_message", errors[0]) if errors else self._executor.status_messages
             raise GraphError(str(detail).strip())
         return RunResult(dict(self._executor.history_result["outputs"]), list(self._server.events))
+
+    def interrupt(self) -> None:
+        """Ask the graph running now to stop, as the editor's Cancel does: at the sampler's next step."""
+        importlib.import_module("comfy.model_management").interrupt_current_processing(True)
+
+    def device(self) -> str:
+        """The device ComfyUI samples on (e.g. 'cuda:0', 'cpu')."""
+        return str(importlib.import_module("comfy.model_management").get_torch_device())
 
 
 def executor_cache_args() -> defaultdict[str, float]:
@@ -180,10 +194,20 @@ def executor_cache_args() -> defaultdict[str, float]:
 _BED: Bed | None = None
 
 
+def accelerator_available() -> bool:
+    """Whether torch sees a GPU that ComfyUI samples on (CUDA or ROCm, Intel XPU, Apple MPS)."""
+    import torch
+
+    xpu = getattr(torch, "xpu", None)
+    return (torch.cuda.is_available() or bool(xpu and xpu.is_available())
+            or torch.backends.mps.is_available())
+
+
 def boot(base: Path, cpu: bool = True, cache: bool = False) -> Bed:
     """Boot ComfyUI with `base` as its base directory and load every node, this pack's too.
 
-    cpu=True (tests, CI) forces the CPU; cpu=False lets ComfyUI pick the GPU (benchmarks).
+    cpu=True (tests, CI) forces the CPU, as ComfyUI's --cpu does; cpu=False lets ComfyUI pick the GPU,
+    as a plain ComfyUI server does (the render CLI, benchmarks).
     cache=False runs every node of every graph; cache=True keeps ComfyUI's own output cache, so a
     node whose inputs did not change (a checkpoint loader) is not run again, as in the server.
     """

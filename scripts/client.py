@@ -14,23 +14,54 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
-from scripts.bed import GraphError, describe_invalid
+from scripts.bed import GraphError, describe_invalid, pack_module
 
 POLL_S = 0.25
 
 
 class LocalEngine:
-    """Runs graphs in the ComfyUI booted in this process (scripts.bed)."""
+    """Runs graphs in the ComfyUI booted in this process (scripts.bed).
+
+    Its segment writes run in the background (nodes/video.background_writes): `start` returns once
+    the window is sampled and decoded, with the step that waits for the segment's encode and moves
+    the file to `dest`, so run_windows samples the next window meanwhile; `render` does both.
+    """
 
     def __init__(self, bed) -> None:
         self.bed = bed
         self.name = "in-process"
+        self.writes = pack_module("video").background_writes()
 
     def render(self, prompt: dict, writer_id: str, dest: Path) -> None:
+        self.start(prompt, writer_id, dest)()
+
+    def start(self, prompt: dict, writer_id: str, dest: Path) -> Callable[[], None]:
+        """Run the graph; the step that puts its segment at `dest` once its encode is done."""
         item = self.bed.run(prompt).files(writer_id)[0]
-        shutil.move(str(self.bed.output_dir / item["subfolder"] / item["filename"]), dest)
+        source = self.bed.output_dir / item["subfolder"] / item["filename"]
+        pending = self.writes.take(source)
+
+        def finish() -> None:
+            if pending is not None:
+                pending.result()
+            shutil.move(str(source), dest)
+            _remove_empty_folders(source.parent, self.bed.output_dir)
+
+        return finish
+
+
+def _remove_empty_folders(folder: Path, root: Path) -> None:
+    """Remove `folder` and its parents up to (not including) `root` while they are empty."""
+    folder, root = folder.resolve(), root.resolve()
+    while folder != root and root in folder.parents:
+        try:
+            folder.rmdir()
+        except OSError:  # not empty: another window's file is still there
+            return
+        folder = folder.parent
 
 
 class ServerEngine:

@@ -11,35 +11,41 @@ pictures, but the walk, sampler, decode and encode are all real. --set changes e
 that name in the graph (e.g. --set frames=24 --set steps=20 --set width=512).
 
 A workflow with a walk node (start_frame / frame_count inputs) renders in segments of --batch
-frames, each one graph with one sampler call over its B frames, written as its own mp4 into
-OUT.parts/ and stitched into OUT at the end without re-encoding: memory does not grow with the
-walk's length, and an interrupted render resumes where it stopped when run again. With
---servers the windows are handed out to those ComfyUI servers, one at a time each; with --ray to
-actors of a Ray cluster, one ComfyUI per GPU (scripts/ray_render.py), a window whose actor dies
-going to another actor.
+frames, each one graph with one sampler call over its B frames, written as its own lossless mp4
+into OUT.parts/ while the next window samples, and encoded into OUT with one encoder at the end:
+memory does not grow with the walk's length, and an interrupted render resumes where it stopped
+when run again. In this process it samples on the GPU whenever ComfyUI would (--cpu forces the
+CPU). With --servers the windows are handed out to those ComfyUI servers, one at a time each;
+with --ray to actors of a Ray cluster, one ComfyUI per GPU (scripts/ray_render.py), a window
+whose actor dies going to another actor.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import json
 import logging
+import re
 import shutil
+import signal
 import sys
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from tqdm import tqdm
 
-from latent_ops import noise
 from scripts import bed, client, segmented
-from scripts.make_checkpoint import make_checkpoint
 from scripts.workflow import load, node_info_of, ui_to_api
 from video_ops import segments
 
 DEFAULT_WORKFLOW = bed.REPO / "workflows" / "meander_seed_walk.json"
 DEFAULT_BASE = bed.REPO / "renders" / "comfy-base"
+"""The in-process ComfyUI's base folder (models/, output/, user/ with the compile cache), shared by both hosts."""
 TEST_CHECKPOINT = "meander-test-sd15.safetensors"
 VIDEO_SUFFIXES = (".mp4", ".webm", ".webp", ".gif")
 TEST_MODEL_SETTINGS = (("width", "128"), ("height", "128"), ("steps", "5"), ("frames", "24"))
@@ -53,7 +59,8 @@ class RenderOptions:
     The graph: `checkpoint` (a file in process; with servers, a file name in their
     models/checkpoints), `prompts` / `negatives` (one text for every encoder of that role, or one
     each), `seeds` (every seed input, in order), then `overrides` (--set NAME=VALUE pairs).
-    Where: `base` is the in-process ComfyUI's base directory; `servers` render instead of it, or
+    Where: `base` is the in-process ComfyUI's base directory, which samples on the GPU unless `cpu`
+    (or no GPU is found); `servers` render instead of it, or
     the actors of the Ray cluster at `ray` (auto or an address: one per GPU, `ray_cpus` CPU ones if > 0).
     A walk renders in segments of `batch` frames; `total` is its length where the graph cannot
     tell it, `output` the video output (node id) where the graph has several. `force` replaces
@@ -63,6 +70,7 @@ class RenderOptions:
     """
 
     checkpoint: Path | None = None
+    cpu: bool = False
     prompts: tuple[str, ...] = ()
     negatives: tuple[str, ...] = ()
     seeds: tuple[int, ...] | None = None
@@ -183,31 +191,28 @@ def render(workflow: Path, out: Path, options: RenderOptions, *, engines: list |
     module docstring), on this process's ComfyUI, on `options.servers` or on the actors of the Ray
     cluster `options.ray`; any other workflow renders in one run. `engines` replaces the engines
     made from the servers / this process (tests; with `options.ray`, Ray actors already started).
+    Files and options are checked before ComfyUI boots.
     """
     out = Path(out)
-    if out.exists() and not options.force:
-        raise FileExistsError(f"{out} exists: choose another --out or pass --force to replace it")
+    ui = check_before_boot(workflow, out, options)
     overrides = list(options.overrides)
-    if options.ray and options.servers:
-        raise ValueError("--ray and --servers: choose one")
+    local = not (options.servers or engines or options.ray)
     if options.ray and not engines:
         from scripts import ray_render  # Ray is imported only here: an optional extra
 
         engines = ray_render.engines(options.ray, options.base, options.ray_cpus)
     elif (options.servers or engines) and options.checkpoint is not None:
         overrides = [("ckpt_name", Path(options.checkpoint).name), *overrides]
-    if options.servers or engines:
+    if not local:
         engines = list(engines or [client.ServerEngine(url) for url in options.servers])
         info = engines[0].object_info()
         node_info = info.__getitem__
         comfy = None
     else:
-        comfy = bed.boot(options.base)
-        comfy_utils = importlib.import_module("comfy.utils")
-        comfy_utils.set_progress_bar_enabled(not options.progress)  # one bar: the render's, not the sampler's
+        comfy = boot(options)
         node_info = node_info_of(bed.node_classes())
         engines = [client.LocalEngine(comfy)]
-    prompt = ui_to_api(load(workflow), node_info)
+    prompt = ui_to_api(ui, node_info)
     if comfy is not None or options.ray:  # the actors' models/ is the base's
         overrides = _local_checkpoint(prompt, options.checkpoint, options.base, overrides)
     _prepare_prompt(prompt, options, overrides)
@@ -215,27 +220,93 @@ def render(workflow: Path, out: Path, options: RenderOptions, *, engines: list |
         if comfy is None:
             raise ValueError(f"{workflow} has no walk node: render it without --servers")
         return _render_whole(comfy, prompt, workflow, out, options.force)
-    return render_segments(prompt, out, engines, options)
+    return render_segments(prompt, out, engines, options, comfy)
+
+
+def check_before_boot(workflow: Path, out: Path, options: RenderOptions) -> dict:
+    """Check what needs no ComfyUI (files, the output, the options) so that a wrong command fails in a
+    moment, not after the boot; the workflow as read (UI format)."""
+    if options.ray and options.servers:
+        raise ValueError("--ray and --servers: choose one")
+    options.encoding.check()
+    if out.suffix.lower() not in VIDEO_SUFFIXES:
+        raise ValueError(f"--out {out}: name a video file ({', '.join(VIDEO_SUFFIXES)})")
+    if options.batch < 1:
+        raise ValueError(f"--batch must be >= 1 frame per segment, got {options.batch}")
+    if options.total is not None and options.total < 1:
+        raise ValueError(f"--total-frames must be >= 1, got {options.total}")
+    if options.checkpoint is not None and not (options.servers or options.ray):
+        checkpoint_name(options.checkpoint, options.base)
+    workflow = Path(workflow)
+    if not workflow.is_file():
+        raise FileNotFoundError(f"workflow {workflow}: no such file")
+    try:
+        ui = load(workflow)
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ValueError(f"workflow {workflow}: not a JSON file ({error})") from None
+    if not isinstance(ui, dict) or not isinstance(ui.get("nodes"), list):
+        raise ValueError(f"workflow {workflow}: not a UI-format workflow (no nodes list): save it from the editor "
+                         "with Workflow > Save")
+    if out.exists() and not options.force:
+        raise FileExistsError(f"{out} exists: choose another --out or pass --force to replace it")
+    return ui
+
+
+def boot(options: RenderOptions) -> bed.Bed:
+    """Boot ComfyUI in this process as a plain server starts: on the GPU when torch sees one, unless --cpu.
+
+    Its output cache is on, as in the server: the loaders, the prompts' encodes and Fast Walk Render's
+    compiled model run once per render, not once per window. Says on stderr where it samples.
+    """
+    gpu = not options.cpu and bed.accelerator_available()
+    comfy = bed.boot(options.base, cpu=not gpu, cache=True)
+    comfy_utils = importlib.import_module("comfy.utils")
+    comfy_utils.set_progress_bar_enabled(not options.progress)  # one bar: the render's, not the sampler's
+    why = "" if gpu else " (--cpu)" if options.cpu else " (torch sees no GPU)"
+    print(f"render: ComfyUI {bed.host_version()} samples on {comfy.device()}{why}", file=sys.stderr)
+    return comfy
+
+
+def checkpoint_name(checkpoint: Path, base: Path) -> str:
+    """The name ComfyUI's loader selects --checkpoint by, in the base's models/checkpoints.
+
+    A file already in that folder (or below it) is used where it is; any other file is linked in
+    under its own name, unless a different file of that name is there (an error naming both).
+    Nothing in the folder is ever deleted or replaced.
+    """
+    path = Path(checkpoint).expanduser().resolve()
+    if not path.is_file():
+        raise FileNotFoundError(f"--checkpoint {checkpoint}: no such file")
+    folder = (base / "models" / "checkpoints").resolve()
+    if folder in path.parents:
+        return path.relative_to(folder).as_posix()
+    there = folder / path.name
+    if (there.exists() or there.is_symlink()) and not (there.exists() and there.resolve() == path):
+        raise FileExistsError(f"--checkpoint {path}: {there} is a different file of the same name: rename one "
+                              "of them, or pass --base with another ComfyUI base folder")
+    return path.name
 
 
 def _local_checkpoint(prompt: dict, checkpoint: Path | None, base: Path,
                       overrides: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """Link --checkpoint into the base's models (or make the test model); the overrides that select it."""
+    """Select --checkpoint (linked into the base's models where it is not there) or make the test model;
+    the overrides that select it."""
     ckpt_dir = base / "models" / "checkpoints"
     if checkpoint is not None:
-        checkpoint = Path(checkpoint).expanduser().resolve()
-        if not checkpoint.is_file():
-            raise FileNotFoundError(f"--checkpoint {checkpoint}: no such file")
-        link = ckpt_dir / checkpoint.name
-        if link.is_symlink() or link.exists():
-            link.unlink()
-        link.symlink_to(checkpoint)
-        return [("ckpt_name", checkpoint.name), *overrides]
-    print("no --checkpoint: using the random-weight test model (frames are abstract colour fields) at "
-          + ", ".join(f"{n}={v}" for n, v in TEST_MODEL_SETTINGS), file=sys.stderr)
-    make_checkpoint(ckpt_dir / TEST_CHECKPOINT)
+        name = checkpoint_name(checkpoint, base)
+        link = ckpt_dir / name
+        if not link.exists():
+            link.symlink_to(Path(checkpoint).expanduser().resolve())
+        return [("ckpt_name", name), *overrides]
+    from scripts.make_checkpoint import make_checkpoint
+
     present = {name for node in prompt.values() for name in node["inputs"]}
-    return [("ckpt_name", TEST_CHECKPOINT), *[(n, v) for n, v in TEST_MODEL_SETTINGS if n in present], *overrides]
+    given = {name for name, _ in overrides}
+    applied = [(n, v) for n, v in TEST_MODEL_SETTINGS if n in present and n not in given]
+    print("render: no --checkpoint: the random-weight test model (frames are abstract colour fields)"
+          + "".join(f", {n}={v}" for n, v in applied), file=sys.stderr)
+    make_checkpoint(ckpt_dir / TEST_CHECKPOINT)
+    return [("ckpt_name", TEST_CHECKPOINT), *applied, *overrides]
 
 
 def _render_whole(comfy, prompt: dict, workflow: Path, out: Path, force: bool) -> list[Path]:
@@ -263,20 +334,57 @@ class Interrupted(Exception):
     """Ctrl-C during a segmented render: how many windows are safely in the parts folder."""
 
     def __init__(self, done: int, windows: int, parts: Path) -> None:
-        super().__init__(f"interrupted: {done} of {windows} windows are rendered in {parts}; run the same command "
-                         "again to render the rest")
+        if done:
+            text = (f"interrupted: {done} of {windows} windows are rendered in {parts}; run the same command again "
+                    "to render the rest")
+        else:
+            text = "interrupted before any window was finished: nothing was kept"
+        super().__init__(text)
 
 
-def render_segments(prompt: dict, out: Path, engines: list, options: RenderOptions) -> list[Path]:
+@contextlib.contextmanager
+def stop_on_ctrl_c(comfy: bed.Bed | None) -> Iterator[threading.Event]:
+    """While rendering windows: the first Ctrl-C sets the Event (no window starts after it) and asks the
+    in-process ComfyUI to stop the window it samples (at the sampler's next step); windows already
+    sampled are still saved. A second Ctrl-C stops at once."""
+    stop = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield stop
+        return
+
+    def on_sigint(signum: int, frame: Any) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+        print("\nrender: stopping (Ctrl-C again to stop at once)", file=sys.stderr)
+        if comfy is not None:
+            comfy.interrupt()
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield stop
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+WALK_LENGTH = re.compile(r"walk of (\d+) frames|end of the walk \((\d+) frames\)")
+"""How a walk node's window error states the walk's length (latent_ops/schedule.window)."""
+
+
+def render_segments(prompt: dict, out: Path, engines: list, options: RenderOptions,
+                    comfy: bed.Bed | None = None) -> list[Path]:
     """Render an API graph with walk nodes window by window on `engines`, resuming from OUT.parts/; stitch.
 
     Of `options` it reads batch, total, output, force, keep_parts and progress (the graph is ready).
+    Where only --total-frames gives the length, the last window renders first, so a length the walk
+    does not have fails at once.
     """
     if out.suffix.lower() != ".mp4":
         raise ValueError(f"--out {out}: a segmented render writes an mp4: name the output *.mp4")
     options.encoding.check()
     prepared, writer = segmented.prepare(prompt, options.output)
     total = segmented.total_frames(prepared, options.total)
+    trusted = segmented.graph_length(prepared) is None
     fps = prepared[writer]["inputs"]["fps"]
     if not isinstance(fps, (int, float)):
         raise ValueError("the video's fps comes from a link: set it as a number (--fps)")
@@ -291,15 +399,24 @@ def render_segments(prompt: dict, out: Path, engines: list, options: RenderOptio
     parts = segmented.Parts.open(parts_path, fingerprint, total, fps)
     done = parts.done()
     windows = segments.plan(total, options.batch, done)
+    if trusted and len(windows) > 1:
+        windows = [windows[-1], *windows[:-1]]
     bar = tqdm(total=total, initial=sum(w.count for w in done), unit="frame", disable=not options.progress,
                desc=out.name, file=sys.stderr)
     if done and windows:
         bar.write(f"resuming: {len(done)} segment(s) already rendered in {parts_path}")
     try:
-        segmented.run_windows(prepared, writer, windows, total, engines, parts,
-                              on_segment=lambda w, name: bar.update(w.count))
+        with stop_on_ctrl_c(comfy) as stop:
+            segmented.run_windows(prepared, writer, windows, total, engines, parts,
+                                  on_segment=lambda w, name: bar.update(w.count), stop=stop)
     except KeyboardInterrupt:
         raise Interrupted(len(parts.done()), len(segments.plan(total, options.batch)), parts_path) from None
+    except RuntimeError as error:
+        length = WALK_LENGTH.search(str(error)) if trusted else None
+        if length:
+            raise ValueError(f"--total-frames {total}: the walk has {length.group(1) or length.group(2)} frames: "
+                             "pass that") from None
+        raise
     finally:
         bar.close()
         if not parts.done():  # nothing rendered: leave no parts folder behind
@@ -315,6 +432,8 @@ def render_segments(prompt: dict, out: Path, engines: list, options: RenderOptio
 
 def _seed_list(text: str) -> tuple[int, ...]:
     """--seeds read by the pack's seed-list parser (commas, semicolons or whitespace), its errors as argparse's."""
+    from latent_ops import noise
+
     try:
         return tuple(noise.parse_seeds(text, "--seeds", minimum=1))
     except ValueError as error:
@@ -343,7 +462,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seeds", type=_seed_list, metavar="A,B,...", help="the graph's seed inputs, in order")
     parser.add_argument("--frames", help="frames in the walk (same as --set frames=N)")
     parser.add_argument("--fps", help="frames per second of the video (same as --set fps=F)")
-    parser.add_argument("--out", type=Path, default=Path("renders/walk.mp4"), help="the video file to write")
+    parser.add_argument("--out", type=Path,
+                        help="the video file to write (default: renders/walk-comfyui-VERSION.mp4, one per ComfyUI "
+                        "version)")
     parser.add_argument("--batch", type=int, default=segmented.DEFAULT_BATCH,
                         help=f"frames per segment: one sampler call each (default {segmented.DEFAULT_BATCH})")
     parser.add_argument("--total-frames", type=int,
@@ -370,7 +491,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--base", type=Path, default=DEFAULT_BASE,
                         help="ComfyUI base directory (models/, output/, ...)")
     parser.add_argument("--force", action="store_true", help="replace --out (and another walk's OUT.parts/)")
-    parser.add_argument("--verbose", action="store_true", help="show ComfyUI's start-up log")
+    parser.add_argument("--cpu", action="store_true",
+                        help="sample on the CPU even where there is a GPU (as ComfyUI's --cpu)")
+    parser.add_argument("--verbose", action="store_true", help="show ComfyUI's log")
     parser.add_argument("--debug", action="store_true", help="on an error, show the Python traceback too")
     args = parser.parse_args(argv)
     try:
@@ -391,6 +514,12 @@ BAD_USAGE = (ValueError, FileExistsError, FileNotFoundError, KeyError)
 """What the command line or the graph's settings got wrong: the fix is in the command."""
 
 
+def default_out() -> Path:
+    """renders/walk-comfyui-VERSION.mp4 under the working folder: one per ComfyUI host, so a render on
+    one host never meets the other's."""
+    return Path("renders") / f"walk-comfyui-{bed.host_version()}.mp4"
+
+
 def _sentence(error: BaseException) -> str:
     """An error as the one line the CLI prints: its message, on one line."""
     text = " ".join(str(error).split()) or type(error).__name__
@@ -399,18 +528,18 @@ def _sentence(error: BaseException) -> str:
 
 def _run(args: argparse.Namespace) -> None:
     """Render what the parsed command line asks for and say what it wrote."""
-    if not args.verbose:
-        logging.basicConfig()
-        logging.getLogger().setLevel(logging.ERROR)
+    logging.basicConfig()
+    # ComfyUI logs a failing node's traceback as an error; the CLI says it in one line (--debug: both)
+    logging.getLogger().setLevel(logging.INFO if args.verbose else logging.ERROR if args.debug else logging.CRITICAL)
     named = [(n, v) for n, v in (("frames", args.frames), ("fps", args.fps)) if v is not None]
     options = RenderOptions(
-        checkpoint=args.checkpoint, prompts=tuple(args.prompt), negatives=tuple(args.negative), seeds=args.seeds,
+        checkpoint=args.checkpoint, cpu=args.cpu, prompts=tuple(args.prompt), negatives=tuple(args.negative), seeds=args.seeds,
         overrides=(*named, *args.overrides), base=args.base.resolve(), servers=args.servers, ray=args.ray,
         ray_cpus=args.ray_cpus, batch=args.batch,
         total=args.total_frames, output=args.output, force=args.force, keep_parts=args.keep_parts,
         encoding=segments.Encoding(args.crf, args.preset, args.pix_fmt, args.keyint))
     try:
-        written = render(args.workflow, args.out, options)
+        written = render(args.workflow, args.out or default_out(), options)
     except Interrupted as stop:
         print(f"render: {stop}", file=sys.stderr)
         sys.exit(INTERRUPTED)

@@ -20,12 +20,12 @@ import shutil
 import threading
 import uuid
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from queue import Empty, Queue
 from typing import Any, Protocol
 
-from latent_ops import walks
 from video_ops import segments
 from video_ops.segments import Window
 
@@ -123,20 +123,36 @@ def walk_length(node: dict) -> int | None:
     (latent_ops.walks), or None where they do not fix it: an input fed by a link, or a Latent Pan,
     whose length depends on its input batch. Parameters that make no walk raise the node's ValueError.
     """
+    from latent_ops import walks  # torch: imported when a render needs it, not for --help
+
     return walks.length_of(node["class_type"], node["inputs"])
 
 
+def _lengths(prompt: dict) -> dict[str, int | None]:
+    return {nid: walk_length(prompt[nid]) for nid in walk_nodes(prompt)}
+
+
+def graph_length(prompt: dict) -> int | None:
+    """The length every walk node agrees on (walk_length), or None where the graph does not fix it."""
+    values = set(_lengths(prompt).values())
+    return values.pop() if len(values) == 1 and None not in values else None
+
+
 def total_frames(prompt: dict, override: int | None = None) -> int:
-    """The walk's length: `override`, else the length every walk node agrees on (walk_length)."""
+    """The walk's length: the length every walk node agrees on (graph_length), else `override`.
+
+    An `override` the graph contradicts (its walk nodes agree on another length) is an error.
+    """
+    length = graph_length(prompt)
     if override is not None:
+        if length is not None and override != length:
+            raise ValueError(f"--total-frames {override}: the walk has {length} frames: leave --total-frames out")
         return override
-    lengths = {nid: walk_length(prompt[nid]) for nid in walk_nodes(prompt)}
-    values = set(lengths.values())
-    if len(values) != 1 or None in values:
+    if length is None:
         found = ", ".join(f"{prompt[nid]['class_type']} {nid}: {n if n is not None else 'unknown'}"
-                          for nid, n in lengths.items())
+                          for nid, n in _lengths(prompt).items())
         raise ValueError(f"cannot tell the walk's length from its walk nodes ({found}): pass --total-frames N")
-    return values.pop()
+    return length
 
 
 def window_prompt(prompt: dict, writer_id: str, window: Window, total: int, folder: str) -> dict:
@@ -199,13 +215,19 @@ class Parts:
 
 
 def run_windows(prompt: dict, writer_id: str, windows: Sequence[Window], total: int, engines: Sequence[Engine],
-                parts: Parts, on_segment: Callable[[Window, str], None] = lambda w, name: None) -> None:
+                parts: Parts, on_segment: Callable[[Window, str], None] = lambda w, name: None,
+                stop: threading.Event | None = None) -> None:
     """Hand windows out to the engines, one at a time per engine, until all are rendered.
 
     Each engine runs in its own thread and takes the next window when it finishes one. An engine
-    that raises `EngineLost` drops out and its window goes back in the queue for the others (only
-    that window is rendered again); any other failure stops the hand-out (segments already
-    rendered stay recorded) and is raised after the others finish their current window.
+    with a `start` method (the in-process one) is pipelined: `start` returns once the window is
+    sampled, and the step it returns (the segment's encode, the move into the parts folder) runs on
+    the engine's finisher thread while the engine samples its next window. An engine that raises
+    `EngineLost` drops out and its window goes back in the queue for the others (only that window is
+    rendered again); any other failure stops the hand-out (segments already rendered stay recorded)
+    and is raised after the others finish their current window. Once `stop` is set (Ctrl-C) no
+    engine takes another window; the windows already sampled are still recorded, then
+    KeyboardInterrupt is raised.
     """
     todo: Queue[Window] = Queue()
     for w in windows:
@@ -215,31 +237,50 @@ def run_windows(prompt: dict, writer_id: str, windows: Sequence[Window], total: 
     left = [len(windows)]  # windows not yet recorded in `parts`; an idle engine waits while others may fail
     lock = threading.Lock()
     folder = f"meander_parts/{parts.fingerprint[:12]}-{uuid.uuid4().hex[:8]}"
+    stop = stop or threading.Event()
+
+    def record(engine: Engine, window: Window, incoming: Path, finish: Callable[[], None] | None) -> None:
+        try:
+            if finish is not None:
+                finish()
+            parts.add(window, incoming)
+        except Exception as e:  # re-raised in the caller's thread
+            errors.append(RuntimeError(f"{engine.name}: frames {window.start}-{window.stop - 1}: {e}"))
+            incoming.unlink(missing_ok=True)
+            return
+        with lock:
+            left[0] -= 1
+        on_segment(window, engine.name)
 
     def work(engine: Engine) -> None:
-        while not errors:
-            try:
-                window = todo.get(timeout=WAIT_S)
-            except Empty:
-                if left[0] == 0:
+        start = getattr(engine, "start", None)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="meander-finish") as finisher:
+            while not errors:
+                if stop.is_set():
                     return
-                continue
-            incoming = parts.path / f".{segments.segment_name(window)}.{uuid.uuid4().hex[:8]}.download"
-            try:
-                engine.render(window_prompt(prompt, writer_id, window, total, folder), writer_id, incoming)
-                parts.add(window, incoming)
-                with lock:
-                    left[0] -= 1
-                on_segment(window, engine.name)
-            except EngineLost as e:
-                incoming.unlink(missing_ok=True)
-                lost.append(EngineLost(f"{engine.name}: {e}"))
-                todo.put(window)
-                return
-            except Exception as e:  # re-raised in the caller's thread
-                errors.append(RuntimeError(f"{engine.name}: frames {window.start}-{window.stop - 1}: {e}"))
-                incoming.unlink(missing_ok=True)
-                return
+                try:
+                    window = todo.get(timeout=WAIT_S)
+                except Empty:
+                    if left[0] == 0:
+                        return
+                    continue
+                incoming = parts.path / f".{segments.segment_name(window)}.{uuid.uuid4().hex[:8]}.download"
+                graph = window_prompt(prompt, writer_id, window, total, folder)
+                try:
+                    if start is not None:
+                        finisher.submit(record, engine, window, incoming, start(graph, writer_id, incoming))
+                    else:
+                        engine.render(graph, writer_id, incoming)
+                        record(engine, window, incoming, None)
+                except EngineLost as e:
+                    incoming.unlink(missing_ok=True)
+                    lost.append(EngineLost(f"{engine.name}: {e}"))
+                    todo.put(window)
+                    return
+                except Exception as e:  # re-raised in the caller's thread
+                    errors.append(RuntimeError(f"{engine.name}: frames {window.start}-{window.stop - 1}: {e}"))
+                    incoming.unlink(missing_ok=True)
+                    return
 
     if len(engines) == 1:  # in this thread: Ctrl-C stops it at once
         work(engines[0])
@@ -251,6 +292,8 @@ def run_windows(prompt: dict, writer_id: str, windows: Sequence[Window], total: 
             t.join()
     if errors:
         raise errors[0]
+    if stop.is_set() and left[0]:
+        raise KeyboardInterrupt
     if left[0]:
         raise RuntimeError(f"every engine was lost with {left[0]} window(s) left to render (last: {lost[-1]}): "
                            "run the same command again to render the rest")

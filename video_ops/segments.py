@@ -18,7 +18,9 @@ import hashlib
 import json
 import os
 import re
+import threading
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -195,6 +197,36 @@ def write_segment(frames: Iterable[np.ndarray], path: Path, fps: float) -> int:
     finally:
         tmp.unlink(missing_ok=True)
     return count
+
+
+class SegmentWriter:
+    """Encodes segments (`write_segment`) on one background thread, so that a render samples window
+    k + 1 while window k is encoded.
+
+    `submit` returns at once unless `depth` encodes already wait, then it blocks until one is done:
+    host memory holds at most depth + 1 windows of frames. `take(path)` hands the Future of a
+    submitted write to whoever moves the file on; the file exists, complete, once it resolves.
+    """
+
+    def __init__(self, depth: int = 1) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="meander-segment")
+        self._slots = threading.BoundedSemaphore(depth + 1)
+        self._pending: dict[Path, Future] = {}
+        self._lock = threading.Lock()
+
+    def submit(self, frames: Iterable[np.ndarray], path: Path, fps: float) -> Future:
+        """Encode `frames` (consumed on the writer's thread) to `path` as write_segment does."""
+        self._slots.acquire()
+        future = self._pool.submit(write_segment, frames, path, fps)
+        future.add_done_callback(lambda _: self._slots.release())
+        with self._lock:
+            self._pending[Path(path)] = future
+        return future
+
+    def take(self, path: Path) -> Future | None:
+        """The write of `path` submitted and not yet taken (None: none, the file was written in place)."""
+        with self._lock:
+            return self._pending.pop(Path(path), None)
 
 
 def read_frames(path: Path) -> Iterator[np.ndarray]:

@@ -101,7 +101,9 @@ def test_prepare_turns_the_video_output_into_the_segment_writer(node_info):
     kinds = sorted(n["class_type"] for n in prepared.values())
     assert "CreateVideo" not in kinds and "SaveVideo" not in kinds and kinds.count(segmented.WRITER) == 1
     assert prepared[writer]["inputs"]["fps"] == 24.0
-    assert segmented.total_frames(prepared) == 6 and segmented.total_frames(prepared, 9) == 9
+    assert segmented.total_frames(prepared) == 6 == segmented.total_frames(prepared, 6)
+    with pytest.raises(ValueError, match=r"^--total-frames 9: the walk has 6 frames: leave --total-frames out$"):
+        segmented.total_frames(prepared, 9)
     window = segmented.window_prompt(prepared, writer, Window(2, 5), 6, "x")
     walk = window[segmented.walk_nodes(window)[0]]["inputs"]
     assert (walk["start_frame"], walk["frame_count"]) == (2, 3)
