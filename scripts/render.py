@@ -263,7 +263,7 @@ def boot(options: RenderOptions) -> bed.Bed:
     comfy_utils = importlib.import_module("comfy.utils")
     comfy_utils.set_progress_bar_enabled(not options.progress)  # one bar: the render's, not the sampler's
     why = "" if gpu else " (--cpu)" if options.cpu else " (torch sees no GPU)"
-    print(f"render: ComfyUI {bed.host_version()} samples on {comfy.device()}{why}", file=sys.stderr)
+    print(f"ComfyUI {bed.host_version()} samples on {comfy.device()}{why}", file=sys.stderr)
     return comfy
 
 
@@ -303,7 +303,7 @@ def _local_checkpoint(prompt: dict, checkpoint: Path | None, base: Path,
     present = {name for node in prompt.values() for name in node["inputs"]}
     given = {name for name, _ in overrides}
     applied = [(n, v) for n, v in TEST_MODEL_SETTINGS if n in present and n not in given]
-    print("render: no --checkpoint: the random-weight test model (frames are abstract colour fields)"
+    print("no --checkpoint: the random-weight test model (frames are abstract colour fields)"
           + "".join(f", {n}={v}" for n, v in applied), file=sys.stderr)
     make_checkpoint(ckpt_dir / TEST_CHECKPOINT)
     return [("ckpt_name", TEST_CHECKPOINT), *applied, *overrides]
@@ -356,7 +356,8 @@ def stop_on_ctrl_c(comfy: bed.Bed | None) -> Iterator[threading.Event]:
         if stop.is_set():
             raise KeyboardInterrupt
         stop.set()
-        print("\nrender: stopping (Ctrl-C again to stop at once)", file=sys.stderr)
+        print("\nCtrl-C: stopping; the windows already sampled are saved (Ctrl-C again to stop at once)",
+              file=sys.stderr)
         if comfy is not None:
             comfy.interrupt()
 

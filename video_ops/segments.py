@@ -24,6 +24,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from queue import Empty, Queue
 from typing import Any
 
 import av
@@ -155,30 +156,77 @@ LOSSLESS = {"qp": "0", "preset": "ultrafast"}
 SEGMENT_PIX_FMT = "yuv444p"
 
 
-def _encode(frames: Iterable[np.ndarray], path: Path, rate: Fraction, options: dict[str, str], pix_fmt: str) -> int:
-    """Encode uint8 RGB frames (H x W x 3, all one size) to an h264 mp4 at `path`; the frame count."""
+def _video_frames(frames: Iterable[np.ndarray]) -> Iterator[av.VideoFrame]:
+    """uint8 RGB arrays (H x W x 3, all one size, even sides) as rgb24 VideoFrames, checked one by one."""
+    size = None
+    for frame in frames:
+        if frame.ndim != 3 or frame.shape[2] != 3 or frame.dtype != np.uint8:
+            raise ValueError(f"frames must be H x W x 3 uint8, got {frame.shape} {frame.dtype}")
+        if size is None:
+            size = frame.shape[:2]
+            if size[0] % 2 or size[1] % 2:
+                raise ValueError(f"h264 needs an even width and height, got {size[1]}x{size[0]}")
+        elif frame.shape[:2] != size:
+            raise ValueError(f"every frame must be {size[1]}x{size[0]}, got {frame.shape[1]}x{frame.shape[0]}")
+        yield av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")
+
+
+def _encode(frames: Iterable[av.VideoFrame], path: Path, rate: Fraction, options: dict[str, str], pix_fmt: str) -> int:
+    """Encode video frames (all one size) to an h264 mp4 at `path` in `pix_fmt`; the frame count."""
     count = 0
     with av.open(str(path), mode="w", format="mp4") as out:
         stream = None
         for frame in frames:
-            if frame.ndim != 3 or frame.shape[2] != 3 or frame.dtype != np.uint8:
-                raise ValueError(f"frames must be H x W x 3 uint8, got {frame.shape} {frame.dtype}")
             if stream is None:
-                h, w = frame.shape[:2]
-                if h % 2 or w % 2:
-                    raise ValueError(f"h264 needs an even width and height, got {w}x{h}")
                 stream = out.add_stream("h264", rate=rate, options=options)
-                stream.width, stream.height, stream.pix_fmt = w, h, pix_fmt
-            elif frame.shape[:2] != (stream.height, stream.width):
-                raise ValueError(f"every frame must be {stream.width}x{stream.height}, got {frame.shape[1]}x"
-                                 f"{frame.shape[0]}")
-            vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24").reformat(format=pix_fmt)
-            out.mux(stream.encode(vf))
+                stream.width, stream.height, stream.pix_fmt = frame.width, frame.height, pix_fmt
+            frame = frame.reformat(format=pix_fmt)
+            frame.pts = None
+            out.mux(stream.encode(frame))
             count += 1
         if stream is None:
             raise ValueError("a video needs at least one frame, got none")
         out.mux(stream.encode(None))
     return count
+
+
+def _ahead(items: Iterable[Any], depth: int = 16) -> Iterator[Any]:
+    """The items of `items`, produced on a thread of their own up to `depth` ahead of the consumer (the
+    stitch decodes the next frames while the encoder works); its error is raised in the consumer."""
+    queue: Queue = Queue(maxsize=depth)
+    done = object()
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if stop.is_set():
+                    return
+                queue.put(item)
+        except BaseException as error:  # handed to the consumer
+            queue.put(_Failed(error))
+            return
+        queue.put(done)
+
+    thread = threading.Thread(target=produce, name="meander-decode", daemon=True)
+    thread.start()
+    try:
+        while (item := queue.get()) is not done:
+            if isinstance(item, _Failed):
+                raise item.error
+            yield item
+    finally:
+        stop.set()
+        while thread.is_alive():  # unblock a producer waiting on a full queue
+            try:
+                queue.get_nowait()
+            except Empty:
+                thread.join(0.01)
+
+
+@dataclass
+class _Failed:
+    error: BaseException
 
 
 def write_segment(frames: Iterable[np.ndarray], path: Path, fps: float) -> int:
@@ -192,7 +240,7 @@ def write_segment(frames: Iterable[np.ndarray], path: Path, fps: float) -> int:
         raise FileExistsError(f"segment {path} is already rendered: delete it to render it again")
     tmp = _tmp(path)
     try:
-        count = _encode(frames, tmp, _rate(fps), LOSSLESS, SEGMENT_PIX_FMT)
+        count = _encode(_video_frames(frames), tmp, _rate(fps), LOSSLESS, SEGMENT_PIX_FMT)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
@@ -229,11 +277,18 @@ class SegmentWriter:
             return self._pending.pop(Path(path), None)
 
 
+def decoded(path: Path) -> Iterator[av.VideoFrame]:
+    """The decoded frames of a video file, as the codec gives them, one at a time (the codec's threads on)."""
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        yield from container.decode(stream)
+
+
 def read_frames(path: Path) -> Iterator[np.ndarray]:
     """The decoded frames of a video file, uint8 RGB H x W x 3, one at a time."""
-    with av.open(str(path)) as container:
-        for frame in container.decode(container.streams.video[0]):
-            yield frame.to_ndarray(format="rgb24")
+    for frame in decoded(path):
+        yield frame.to_ndarray(format="rgb24")
 
 
 def frame_count(path: Path) -> int:
@@ -256,8 +311,8 @@ def stitch(segments: Sequence[Path], out: Path, force: bool = False, encoding: E
         rate = c.streams.video[0].average_rate
     tmp = _tmp(out)
     try:
-        count = _encode((f for seg in segments for f in read_frames(seg)), tmp, rate, encoding.options(),
-                        encoding.pix_fmt)
+        frames = _ahead(f.reformat(format=encoding.pix_fmt) for seg in segments for f in decoded(seg))
+        count = _encode(frames, tmp, rate, encoding.options(), encoding.pix_fmt)
         os.replace(tmp, out)
     finally:
         tmp.unlink(missing_ok=True)
