@@ -534,7 +534,8 @@ def _run(args: argparse.Namespace) -> None:
     logging.getLogger().setLevel(logging.INFO if args.verbose else logging.ERROR if args.debug else logging.CRITICAL)
     named = [(n, v) for n, v in (("frames", args.frames), ("fps", args.fps)) if v is not None]
     options = RenderOptions(
-        checkpoint=args.checkpoint, cpu=args.cpu, prompts=tuple(args.prompt), negatives=tuple(args.negative), seeds=args.seeds,
+        checkpoint=args.checkpoint, cpu=args.cpu, prompts=tuple(args.prompt), negatives=tuple(args.negative),
+        seeds=args.seeds,
         overrides=(*named, *args.overrides), base=args.base.resolve(), servers=args.servers, ray=args.ray,
         ray_cpus=args.ray_cpus, batch=args.batch,
         total=args.total_frames, output=args.output, force=args.force, keep_parts=args.keep_parts,
