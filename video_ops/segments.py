@@ -181,7 +181,10 @@ def _encode(frames: Iterable[av.VideoFrame], path: Path, rate: Fraction, options
                 stream = out.add_stream("h264", rate=rate, options=options)
                 stream.width, stream.height, stream.pix_fmt = frame.width, frame.height, pix_fmt
             frame = frame.reformat(format=pix_fmt)
-            frame.pts = None
+            # frame k at k / rate, and no frame type forced: a decoded segment's first frame is an I frame,
+            # which the encoder would otherwise keep (a key frame, a quality pulse, at every window join)
+            frame.pts, frame.time_base = count, 1 / rate
+            frame.pict_type = av.video.frame.PictureType.NONE
             out.mux(stream.encode(frame))
             count += 1
         if stream is None:

@@ -120,6 +120,22 @@ def test_stitch_encodes_every_frame_in_order_with_one_encoder(tmp_path):
     assert keys[0] and sum(keys) == 1
 
 
+def test_stitch_times_every_frame_by_its_place_not_its_segment(tmp_path):
+    """Noise-like frames (x264 reorders them with B frames) from segments decoded in their own time base:
+    the stitch still gives frame k the time k / fps, every frame once (the muxer refused them before)."""
+    rng = np.random.default_rng(0)
+    frames = [(rng.random((64, 64, 3)) * 255).astype(np.uint8) for _ in range(48)]
+    paths = _write(tmp_path, frames, 16)
+    out = tmp_path / "walk.mp4"
+    assert segments.stitch(paths, out) == 48 == segments.frame_count(out)
+    import av
+
+    with av.open(str(out)) as c:
+        stream = c.streams.video[0]
+        times = sorted(float(f.pts * f.time_base) for f in c.decode(stream))
+    assert times == pytest.approx([k / 24 for k in range(48)])
+
+
 def test_stitch_takes_the_encoding_asked_for(tmp_path):
     paths = _write(tmp_path, _frames(7, seed=1), 3)
     fine, coarse = tmp_path / "fine.mp4", tmp_path / "coarse.mp4"
