@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 import comfy.model_management
@@ -14,21 +16,25 @@ from .comfy import io, schema, ui
 from .common import MAX_FRAMES
 
 SEGMENT_FOLDER_DEFAULT = "meander/long_walk"
-_background: segments.SegmentWriter | None = None
+_WRITER = segments.SegmentWriter()
+_background = False
 
 
-def background_writes() -> segments.SegmentWriter:
-    """Switch this process's segment writes to the background and return their writer.
+@contextlib.contextmanager
+def background_writes() -> Iterator[segments.SegmentWriter]:
+    """Within: a segment whose walk the caller stitches itself (stitch_when_complete off) is encoded on
+    the process's segment writer, beside what runs next, and the caller takes each write's Future from it.
 
-    The headless render (scripts/client.LocalEngine) calls it: a segment whose walk it stitches itself
-    (stitch_when_complete off) is then encoded while the next window samples, and the render takes
-    each write's Future from the writer. In the editor every write finishes inside its run, so the
-    preview shows a complete file.
+    The headless render (scripts/client.LocalEngine) runs each window's graph inside it, so window k is
+    encoded while window k + 1 samples. Elsewhere (the editor) every write finishes inside its run,
+    so the preview shows a complete file.
     """
     global _background
-    if _background is None:
-        _background = segments.SegmentWriter()
-    return _background
+    _background = True
+    try:
+        yield _WRITER
+    finally:
+        _background = False
 
 
 def _frames_uint8(images, interruptible: bool = True):
@@ -107,8 +113,8 @@ class MeanderVideoSegment(io.ComfyNode):
         path = parts / segments.segment_name(window)
         if path.exists():
             logging.info("Meander: %s is already rendered for these settings; kept as it is", path)
-        elif _background is not None and not stitch_when_complete:
-            _background.submit(_frames_uint8(images, interruptible=False), path, fps)
+        elif _background and not stitch_when_complete:
+            _WRITER.submit(_frames_uint8(images, interruptible=False), path, fps)
         else:
             segments.write_segment(_frames_uint8(images), path, fps)
         shown = path

@@ -174,6 +174,10 @@ class Bed:
         """Ask the graph running now to stop, as the editor's Cancel does: at the sampler's next step."""
         importlib.import_module("comfy.model_management").interrupt_current_processing(True)
 
+    def show_progress_bars(self, on: bool) -> None:
+        """Show or hide ComfyUI's own progress bars (the sampler's steps) on the console."""
+        importlib.import_module("comfy.utils").set_progress_bar_enabled(on)
+
     def device(self) -> str:
         """The device ComfyUI samples on (e.g. 'cuda:0', 'cpu')."""
         return str(importlib.import_module("comfy.model_management").get_torch_device())

@@ -33,16 +33,17 @@ class LocalEngine:
     def __init__(self, bed) -> None:
         self.bed = bed
         self.name = "in-process"
-        self.writes = pack_module("video").background_writes()
+        self.video = pack_module("video")
 
     def render(self, prompt: dict, writer_id: str, dest: Path) -> None:
         self.start(prompt, writer_id, dest)()
 
     def start(self, prompt: dict, writer_id: str, dest: Path) -> Callable[[], None]:
         """Run the graph; the step that puts its segment at `dest` once its encode is done."""
-        item = self.bed.run(prompt).files(writer_id)[0]
+        with self.video.background_writes() as writes:
+            item = self.bed.run(prompt).files(writer_id)[0]
         source = self.bed.output_dir / item["subfolder"] / item["filename"]
-        pending = self.writes.take(source)
+        pending = writes.take(source)
 
         def finish() -> None:
             if pending is not None:

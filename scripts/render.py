@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import importlib
 import json
 import logging
 import re
@@ -260,8 +259,7 @@ def boot(options: RenderOptions) -> bed.Bed:
     """
     gpu = not options.cpu and bed.accelerator_available()
     comfy = bed.boot(options.base, cpu=not gpu, cache=True)
-    comfy_utils = importlib.import_module("comfy.utils")
-    comfy_utils.set_progress_bar_enabled(not options.progress)  # one bar: the render's, not the sampler's
+    comfy.show_progress_bars(not options.progress)  # one bar: the render's, not the sampler's
     why = "" if gpu else " (--cpu)" if options.cpu else " (torch sees no GPU)"
     print(f"ComfyUI {bed.host_version()} samples on {comfy.device()}{why}", file=sys.stderr)
     return comfy
@@ -415,8 +413,9 @@ def render_segments(prompt: dict, out: Path, engines: list, options: RenderOptio
     except RuntimeError as error:
         length = WALK_LENGTH.search(str(error)) if trusted else None
         if length:
-            raise ValueError(f"--total-frames {total}: the walk has {length.group(1) or length.group(2)} frames: "
-                             "pass that") from None
+            frames = length.group(1) or length.group(2)
+            raise ValueError(f"--total-frames {total}: the walk has {frames} frames: pass --total-frames {frames}") \
+                from None
         raise
     finally:
         bar.close()

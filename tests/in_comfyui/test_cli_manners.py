@@ -5,20 +5,24 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
+import torch
 
-from scripts.bed import REPO
+from scripts.bed import REPO, host_version
 from tests.conftest import TEST_CHECKPOINT
 
 SMALL = ["--set", "width=64", "--set", "height=64", "--set", "frames=4", "--batch", "2"]
 
 
-def cli(tmp_path, *args: str) -> subprocess.CompletedProcess:
-    """python -m scripts.render ARGS in a fresh process on its own base folder, the test model as checkpoint."""
+def cli(tmp_path, *args: str, checkpoint: Path = REPO / ".cache" / TEST_CHECKPOINT) -> subprocess.CompletedProcess:
+    """python -m scripts.render ARGS in a fresh process on its own base folder, the test model as checkpoint,
+    in tmp_path as its working folder (nothing lands in the checkout's renders/)."""
     command = [sys.executable, "-m", "scripts.render", "--base", str(tmp_path / "base"),
-               "--checkpoint", str(REPO / ".cache" / TEST_CHECKPOINT), *args]
-    return subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600, env={**os.environ})
+               "--checkpoint", str(checkpoint), *args]
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    return subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=600, env=env)
 
 
 def one_line(stderr: str) -> str:
@@ -54,6 +58,50 @@ def test_a_failed_render_is_one_sentence_exit_1_and_leaves_no_parts_folder(tmp_p
 def test_debug_shows_the_traceback(tmp_path, comfy):
     done = cli(tmp_path, "--debug", *SMALL, "--set", "framez=3", "--out", str(tmp_path / "walk.mp4"))
     assert done.returncode != 0 and "Traceback" in done.stderr
+
+
+def test_files_are_checked_before_comfyui_boots(tmp_path, comfy):
+    """A missing workflow or a different checkpoint of the same name: one line, before the boot banner."""
+    done = cli(tmp_path, "missing.json")
+    assert done.returncode == 2 and one_line(done.stderr) == "render: error: workflow missing.json: no such file"
+    assert " samples on " not in done.stderr
+    other = tmp_path / "other" / TEST_CHECKPOINT
+    other.parent.mkdir()
+    other.write_bytes(b"not the base's model")
+    (tmp_path / "base" / "models" / "checkpoints").mkdir(parents=True)
+    (tmp_path / "base" / "models" / "checkpoints" / TEST_CHECKPOINT).symlink_to(REPO / ".cache" / TEST_CHECKPOINT)
+    done = cli(tmp_path, *SMALL, checkpoint=other)
+    assert done.returncode == 2 and " samples on " not in done.stderr
+    assert one_line(done.stderr).endswith("is a different file of the same name: rename one of them, or pass --base "
+                                          "with another ComfyUI base folder")
+
+
+def test_a_render_with_the_defaults_leaves_only_its_video(tmp_path, comfy):
+    """No --out: the video lands in renders/ of the working folder, named after the host; the checkpoint
+    given where it lies in the base's models folder stays as it was; no parts or empty folders are left."""
+    models = tmp_path / "base" / "models" / "checkpoints"
+    models.mkdir(parents=True)
+    (models / TEST_CHECKPOINT).symlink_to(REPO / ".cache" / TEST_CHECKPOINT)
+    done = cli(tmp_path, *SMALL, checkpoint=models / TEST_CHECKPOINT)
+    assert done.returncode == 0, done.stderr[-2000:]
+    video = tmp_path / "renders" / f"walk-comfyui-{host_version()}.mp4"
+    assert done.stdout == f"wrote {video.relative_to(tmp_path)}\n" and video.is_file()
+    assert [p.name for p in (tmp_path / "renders").iterdir()] == [video.name]
+    assert (models / TEST_CHECKPOINT).resolve() == (REPO / ".cache" / TEST_CHECKPOINT).resolve()
+    assert [p for p in (tmp_path / "base" / "output").rglob("*")] == []
+    expected = "samples on cuda" if torch.cuda.is_available() else "samples on cpu (torch sees no GPU)"
+    assert expected in done.stderr
+
+
+def test_a_walk_length_the_graph_cannot_have_fails_at_the_first_window(tmp_path, comfy):
+    """--total-frames longer than the pan's walk: the last window renders first and fails, one line naming
+    the walk's length; nothing is kept (no parts folder refused later as "a different walk")."""
+    out = tmp_path / "pan.mp4"
+    done = cli(tmp_path, str(REPO / "workflows" / "meander_panorama_pan.json"), "--set", "width=64",
+               "--set", "height=64", "--set", "steps=1", "--total-frames", "129", "--batch", "4", "--out", str(out))
+    assert done.returncode == 2
+    assert one_line(done.stderr) == "render: error: --total-frames 129: the walk has 17 frames: pass --total-frames 17"
+    assert "ERROR" not in done.stderr and not out.exists() and not (tmp_path / "pan.mp4.parts").exists()
 
 
 @pytest.mark.parametrize("args, message", [

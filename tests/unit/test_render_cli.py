@@ -1,0 +1,93 @@
+"""The render CLI's plumbing that needs no ComfyUI: where it boots the host, and what --checkpoint may touch."""
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from scripts import bed, render
+
+
+class FakeBed:
+    """What render.boot calls on a booted ComfyUI."""
+
+    def __init__(self, cpu: bool) -> None:
+        self.cpu = cpu
+        self.bars = None
+
+    def show_progress_bars(self, on: bool) -> None:
+        self.bars = on
+
+    def device(self) -> str:
+        return "cpu" if self.cpu else "cuda:0"
+
+
+@pytest.fixture
+def booted(monkeypatch):
+    """render.boot with the host's boot recorded instead of run: a list of its keyword arguments."""
+    calls = []
+
+    def boot(base, cpu=True, cache=False):
+        calls.append({"base": base, "cpu": cpu, "cache": cache})
+        return FakeBed(cpu)
+
+    monkeypatch.setattr(bed, "boot", boot)
+    monkeypatch.setattr(bed, "host_version", lambda: "0.0.0")
+    return calls
+
+
+@pytest.mark.parametrize("accelerator, cpu_option, forced, why", [
+    (True, False, False, ""),
+    (True, True, True, " (--cpu)"),
+    (False, False, True, " (torch sees no GPU)"),
+])
+def test_the_cli_boots_comfyui_on_the_gpu_unless_told_or_there_is_none(
+        booted, monkeypatch, capsys, accelerator, cpu_option, forced, why):
+    """As a plain ComfyUI server: the GPU whenever torch sees one; the CPU with --cpu or without a GPU.
+    The output cache is on, so loaders and Fast Walk Render run once per render, not per window."""
+    monkeypatch.setattr(bed, "accelerator_available", lambda: accelerator)
+    comfy = render.boot(render.RenderOptions(base=Path("/b"), cpu=cpu_option))
+    assert booted == [{"base": Path("/b"), "cpu": forced, "cache": True}]
+    assert comfy.bars is False
+    device = "cpu" if forced else "cuda:0"
+    assert capsys.readouterr().err == f"ComfyUI 0.0.0 samples on {device}{why}\n"
+
+
+def test_a_checkpoint_already_in_the_models_folder_is_used_where_it_lies(tmp_path):
+    folder = tmp_path / "base" / "models" / "checkpoints"
+    (folder / "sub").mkdir(parents=True)
+    model = folder / "sub" / "mine.safetensors"
+    model.write_bytes(b"weights")
+    overrides = render._local_checkpoint({}, model, tmp_path / "base", [])
+    assert overrides == [("ckpt_name", "sub/mine.safetensors")]
+    assert model.read_bytes() == b"weights" and not model.is_symlink()
+    assert sorted(p.name for p in folder.rglob("*")) == ["mine.safetensors", "sub"]
+
+
+def test_a_checkpoint_elsewhere_is_linked_in_once(tmp_path):
+    model = tmp_path / "elsewhere" / "mine.safetensors"
+    model.parent.mkdir()
+    model.write_bytes(b"weights")
+    base = tmp_path / "base"
+    (base / "models" / "checkpoints").mkdir(parents=True)
+    for _ in range(2):  # the second render finds the link it made
+        assert render._local_checkpoint({}, model, base, []) == [("ckpt_name", "mine.safetensors")]
+    link = base / "models" / "checkpoints" / "mine.safetensors"
+    assert link.is_symlink() and link.resolve() == model.resolve() and model.read_bytes() == b"weights"
+
+
+def test_a_different_file_of_the_same_name_is_an_error_naming_both(tmp_path):
+    model = tmp_path / "elsewhere" / "mine.safetensors"
+    model.parent.mkdir()
+    model.write_bytes(b"new weights")
+    there = tmp_path / "base" / "models" / "checkpoints" / "mine.safetensors"
+    there.parent.mkdir(parents=True)
+    there.write_bytes(b"old weights")
+    with pytest.raises(FileExistsError) as error:
+        render._local_checkpoint({}, model, tmp_path / "base", [])
+    assert str(error.value) == (f"--checkpoint {model}: {there} is a different file of the same name: rename one of "
+                                "them, or pass --base with another ComfyUI base folder")
+    assert there.read_bytes() == b"old weights" and model.read_bytes() == b"new weights"
+    options = replace(render.RenderOptions(), checkpoint=model, base=tmp_path / "base")
+    with pytest.raises(FileExistsError):  # before ComfyUI boots
+        render.check_before_boot(Path("workflows/meander_seed_walk.json"), tmp_path / "w.mp4", options)
