@@ -11,7 +11,8 @@ Builds walk_speed's random-weight SD1.5 checkpoint at full size (--small: the te
      segments kept. From the segment files' times: the first window's seconds from the process's
      start (boot and, compiled, the compile included) and the steady state, the frames of windows
      2..n over the time from the first window's segment to the last one's; and the whole wall time;
-  2. the stitch of the plain render's segments alone (segments.stitch, the CLI's default encoding);
+  2. the final encode of the plain render's segments alone: decoding only, then segments.stitch with
+     the CLI's default encoding (x264 medium) and with the veryfast preset;
   3. the sampler alone in this process, as walk_speed times it: the seed walk of B frames decoded
      into a sink, plain and through Fast Walk Render (its compile cache shared with the CLI's run);
 
@@ -71,16 +72,25 @@ def cli_run(mode: str, base: Path, out: Path, args: argparse.Namespace) -> dict:
     return row
 
 
-def stitch_row(parts: Path, out: Path) -> dict:
-    """Frames/s of the stitch alone over a render's kept segments, with the CLI's default encoding."""
+def stitch_rows(parts: Path, out: Path) -> list[dict]:
+    """Frames/s of the final encode alone over a render's kept segments: decoding them only (to the
+    encoder's YUV), then the stitch with the CLI's default encoding and with x264's veryfast preset."""
     finished = segments.finished(parts)
+    paths = [finished[w] for w in sorted(finished)]
+    rows = []
     start = time.perf_counter()
-    count = segments.stitch([finished[w] for w in sorted(finished)], out, force=True)
-    seconds = time.perf_counter() - start
-    print(f"{'stitch':>14}: {count} frames in {seconds:.1f} s, {count / seconds:.0f} frames/s "
-          f"({os.cpu_count()} CPU cores)", flush=True)
-    return {"case": "stitch", "frames": count, "seconds": seconds, "frames_per_s": count / seconds,
-            "cpu_cores": os.cpu_count()}
+    count = sum(1 for path in paths for frame in segments.decoded(path) if frame.reformat(format="yuv420p"))
+    rows.append({"case": "decode only", "frames": count, "seconds": time.perf_counter() - start})
+    for preset in ("medium", "veryfast"):
+        start = time.perf_counter()
+        count = segments.stitch(paths, out, force=True, encoding=segments.Encoding(preset=preset))
+        rows.append({"case": f"stitch {preset}", "frames": count, "seconds": time.perf_counter() - start,
+                     "bytes": out.stat().st_size})
+    for row in rows:
+        row.update(frames_per_s=row["frames"] / row["seconds"], cpu_cores=os.cpu_count())
+        print(f"{row['case']:>14}: {row['frames']} frames in {row['seconds']:.1f} s, {row['frames_per_s']:.0f} "
+              f"frames/s ({os.cpu_count()} CPU cores)", flush=True)
+    return rows
 
 
 def sampler_row(comfy: bed.Bed, mode: str, args: argparse.Namespace) -> dict:
@@ -138,7 +148,8 @@ def main() -> None:
 
     for mode in modes:
         add(cli_run(mode, base, renders / f"{mode}.mp4", args))
-    add(stitch_row(renders / f"{modes[0]}.mp4.parts", renders / "stitch.mp4"))
+    for row in stitch_rows(renders / f"{modes[0]}.mp4.parts", renders / "stitch.mp4"):
+        add(row)
     for mode in modes:
         add(sampler_row(comfy, mode, args))
 

@@ -617,13 +617,13 @@ def long_walk(node_info: NodeInfo) -> dict:
         "A 2400-frame walk (100 s at 24 fps) would need ~7 GB of RAM as one image batch. Each run "
         "renders only the window `start_frame` .. `start_frame + frame_count - 1` (one sampler call "
         "over its frames) and saves it as its own mp4 segment; when the segments cover the whole "
-        "walk, the last run stitches them into one video (no re-encoding) in `output/meander/long_walk/`.\n\n"
+        "walk, the last run encodes them into one video (one encoder: no seam at the joins) in `output/meander/long_walk/`.\n\n"
         "**In the editor, all windows:** click **queue every window** on the segment saver (5): it queues "
         "one run per window (100 here) and puts the widgets back. **One window at a time:** after each run "
         "add `frame_count` to `start_frame` on **both** the walk (3) and the saver (5). A segment already "
         "saved is kept, never written twice.\n\n"
         "**Headless, all windows, resumable, on one or many servers:**\n"
-        "`python -m scripts.render workflows/meander_long_walk.json --checkpoint MODEL --batch 24 "
+        "`python -m scripts.render workflows/meander_long_walk.json --checkpoint MODEL --batch 32 "
         "--out renders/long.mp4 [--servers http://host1:8188,http://host2:8188]`\n\n"
         "Keep `frames` equal on the walk and the saver. Keep a deterministic sampler (euler, dpmpp_2m, ddim...).",
         (440, 620), (340, 420))

@@ -1,4 +1,4 @@
-"""video_ops.segments: windows of a long walk, atomic segment files, stitching without re-encoding."""
+"""video_ops.segments: windows of a long walk, atomic lossless segment files, one encode of them all."""
 
 import json
 
