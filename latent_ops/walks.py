@@ -126,9 +126,9 @@ class SeedWalk(NoiseWalk):
     """N frames from seed_a's noise to seed_b's: frame k = interp(a, b, e(k / (N - 1)))."""
 
     node_id: ClassVar[str] = "MeanderSeedWalk"
-    seed_a: int
-    seed_b: int
-    frames: int
+    seed_a: int = 0
+    seed_b: int = 0
+    frames: int = 48
     method: str = "slerp"
     easing: str = "linear"
 
@@ -157,8 +157,8 @@ class SeedChainWalk(NoiseWalk):
 
     node_id: ClassVar[str] = "MeanderSeedChainWalk"
     length_input: ClassVar[str] = "frames_per_segment"
-    seeds: str
-    frames_per_segment: int
+    seeds: str = "1337, 42, 7"
+    frames_per_segment: int = 48
     method: str = "slerp"
     easing: str = "linear"
     closed: bool = False
@@ -201,12 +201,12 @@ class SeedVariations(NoiseWalk):
 
     node_id: ClassVar[str] = "MeanderSeedVariations"
     length_input: ClassVar[str] = "frames_per_variation"
-    seed: int
-    variation_seeds: str
-    strength: float
-    frames_per_variation: int
+    seed: int = 1337
+    variation_seeds: str = "1, 2, 3, 4"
+    strength: float = 0.2
+    frames_per_variation: int = 24
     easing: str = "linear"
-    closed: bool = False
+    closed: bool = True
 
     @property
     def variations(self) -> list[int]:
@@ -254,11 +254,11 @@ class NoiseLoop(NoiseWalk):
     """A seamless loop of N frames on a circle of noise (noise.circular_loop)."""
 
     node_id: ClassVar[str] = "MeanderNoiseLoop"
-    seed_x: int
-    seed_y: int
-    frames: int
+    seed_x: int = 1337
+    seed_y: int = 42
+    frames: int = 48
     radius: float = 1.0
-    centre_seed: int = 0
+    centre_seed: int = 7
 
     def check(self) -> None:
         noise.check_circular_loop(self.seed_x, self.seed_y, self.frames, self.radius, self.centre_seed)
@@ -293,9 +293,9 @@ class TimedSeedWalk(NoiseWalk):
 
     node_id: ClassVar[str] = "MeanderTimedSeedWalk"
     linked: ClassVar[frozenset[str]] = frozenset({"time_warp"})
-    seed_a: int
-    seed_b: int
-    frames: int
+    seed_a: int = 0
+    seed_b: int = 0
+    frames: int = 48
     method: str = "slerp"
     time_warp: retime.TimeWarp | None = None
     """Frame position u = k / (N - 1) -> walk time t; None: even times (what the editor previews)."""
@@ -325,13 +325,13 @@ class TimedSeedWalk(NoiseWalk):
 class Pan:
     """The motion of a pan (or wipe) across K latents of S latent pixels along an axis (windows.py)."""
 
-    motion: str
-    axis: str
-    stride: float
-    loop: bool
-    ping_pong: bool
-    easing: str
-    subpixel: str
+    motion: str = "pan"
+    axis: str = "width"
+    stride: float = 1.0
+    loop: bool = False
+    ping_pong: bool = False
+    easing: str = "linear"
+    subpixel: str = "round"
 
     def check_combos(self) -> None:
         check_choice("motion", self.motion, windows.MOTIONS)
@@ -359,7 +359,7 @@ class NoisePan(Pan, NoiseWalk):
 
     node_id: ClassVar[str] = "MeanderNoisePan"
     length_input: ClassVar[str] = "stride"
-    seeds: str = ""
+    seeds: str = "1337, 42"
     width: int = 512
     height: int = 512
 
@@ -397,7 +397,7 @@ class PromptTravel(Walk):
     """A walk through the keyframe prompts of a schedule ('frame: prompt' lines)."""
 
     node_id: ClassVar[str] = "MeanderPromptTravel"
-    schedule: str
+    schedule: str = "0: a photograph of a dog\n47: a photograph of a cat"
     frames: int = 0
     loop: bool = False
     easing: str = "linear"
@@ -448,7 +448,7 @@ class ConditioningTravel(Walk):
     node_id: ClassVar[str] = "MeanderConditioningTravel"
     length_input: ClassVar[str] = "frames_per_segment"
     keyframes: int
-    frames_per_segment: int
+    frames_per_segment: int = 24
     loop: bool = False
     easing: str = "linear"
 
@@ -485,7 +485,7 @@ class LatentWalk(Walk):
     key_prefix: ClassVar[str] = "latent_"
     """The node's keyframe inputs are named key_prefix + a, b, c, d."""
     keyframes: int
-    frames_per_segment: int
+    frames_per_segment: int = 24
     method: str = "slerp"
     easing: str = "linear"
     closed: bool = False
@@ -522,7 +522,7 @@ class PromptDrift(Walk):
     """A straight drift from one prompt: e_k = e_0 + k step d (embedding.drift_walk)."""
 
     node_id: ClassVar[str] = "MeanderPromptDrift"
-    frames: int
+    frames: int = 150
 
     def check(self) -> None:
         check_at_least("frames", self.frames, 1, "(frame 0 is the prompt's own image)")
@@ -536,6 +536,7 @@ class PromptCircle(PromptDrift):
     """A closed circle around one prompt (embedding.circle_walk): frame k at phi_k = 2 pi k / N."""
 
     node_id: ClassVar[str] = "MeanderPromptCircle"
+    frames: int = 48
 
     def progress(self, frames: range) -> Tensor:
         return _even(frames, self.frames)

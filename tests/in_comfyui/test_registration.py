@@ -1,9 +1,11 @@
 """How ComfyUI loads the pack: V3 entry point only, prefixed node ids, tooltips everywhere."""
 
 import ast
+from dataclasses import fields
 
 import pytest
 
+from latent_ops import walks
 from scripts.bed import REPO, node_classes
 
 PACK_NODES = [
@@ -52,3 +54,19 @@ def test_search_aliases_where_the_host_has_them(comfy, node_info):
         assert node_info("MeanderSeedWalk")["search_aliases"][0] == "slerp"
     else:
         assert aliases == set()
+
+
+WALK_NODES = sorted(walks.WALKS) + ["MeanderLatentPan"]
+"""Every node a walk object describes: the walks of WALKS, and the Latent Pan (a Pan of the batch it is given)."""
+
+
+@pytest.mark.parametrize("node_id", WALK_NODES)
+def test_every_walk_field_defaults_to_its_node_inputs_default(node_info, node_id):
+    """The editor's preview and the render CLI build a walk with the class's defaults where an input is
+    missing: each must be the default the node shows."""
+    cls = walks.WALKS.get(node_id, walks.Pan)
+    info = node_info(node_id)
+    shown = {name: spec[1]["default"] for section in ("required", "optional")
+             for name, spec in info["input"].get(section, {}).items() if "default" in spec[1]}
+    own = {f.name: f.default for f in fields(cls) if f.name in shown}
+    assert own and own == {name: shown[name] for name in own}
