@@ -389,27 +389,44 @@ def render_segments(prompt: dict, out: Path, engines: list, options: RenderOptio
         raise ValueError("the video's fps comes from a link: set it as a number (--fps)")
     fingerprint = segments.fingerprint(prepared, ignore=("folder", "stitch_when_complete"))
     parts_path = parts_dir(out)
-    if options.force and parts_path.exists():
-        try:
-            segmented.Parts.open(parts_path, fingerprint, total, fps)
-        except FileExistsError:
-            shutil.rmtree(parts_path)
     out.parent.mkdir(parents=True, exist_ok=True)
-    parts = segmented.Parts.open(parts_path, fingerprint, total, fps)
+    parts = segmented.Parts.open(parts_path, fingerprint, total, fps, discard_other=options.force)
+    try:
+        for stale in out.parent.glob(f".{out.name}.*.tmp"):  # a stitch that was killed (we hold the output now)
+            stale.unlink(missing_ok=True)
+        _render_windows(prepared, writer, total, trusted, engines, parts, options, out, comfy)
+        done = parts.done()
+        if not segments.tiles(total, done):
+            raise RuntimeError(f"{parts_path} does not hold every frame 0..{total - 1} after the render")
+        segments.stitch([done[w] for w in sorted(done)], out, force=options.force, encoding=options.encoding)
+    finally:
+        if not parts.done():  # nothing rendered: leave no parts folder behind
+            shutil.rmtree(parts_path, ignore_errors=True)
+        parts.close()
+    if not options.keep_parts:
+        shutil.rmtree(parts_path)
+    return [out]
+
+
+def _render_windows(prepared: dict, writer: str, total: int, trusted: bool, engines: list, parts: segmented.Parts,
+                    options: RenderOptions, out: Path, comfy: bed.Bed | None) -> None:
+    """Render the windows the parts folder lacks, with one progress bar; Ctrl-C as Interrupted."""
     done = parts.done()
     windows = segments.plan(total, options.batch, done)
     if trusted and len(windows) > 1:
         windows = [windows[-1], *windows[:-1]]
     bar = tqdm(total=total, initial=sum(w.count for w in done), unit="frame", disable=not options.progress,
                desc=out.name, file=sys.stderr)
+    for sentence in parts.dropped:
+        bar.write(sentence, file=sys.stderr)
     if done and windows:
-        bar.write(f"resuming: {len(done)} segment(s) already rendered in {parts_path}")
+        bar.write(f"resuming: {len(done)} segment(s) already rendered in {parts.path}", file=sys.stderr)
     try:
         with stop_on_ctrl_c(comfy) as stop:
             segmented.run_windows(prepared, writer, windows, total, engines, parts,
                                   on_segment=lambda w, name: bar.update(w.count), stop=stop)
     except KeyboardInterrupt:
-        raise Interrupted(len(parts.done()), len(segments.plan(total, options.batch)), parts_path) from None
+        raise Interrupted(len(parts.done()), len(segments.plan(total, options.batch)), parts.path) from None
     except RuntimeError as error:
         length = WALK_LENGTH.search(str(error)) if trusted else None
         if length:
@@ -419,15 +436,6 @@ def render_segments(prompt: dict, out: Path, engines: list, options: RenderOptio
         raise
     finally:
         bar.close()
-        if not parts.done():  # nothing rendered: leave no parts folder behind
-            shutil.rmtree(parts_path, ignore_errors=True)
-    done = parts.done()
-    if not segments.tiles(total, done):
-        raise RuntimeError(f"{parts_path} does not hold every frame 0..{total - 1} after the render")
-    segments.stitch([done[w] for w in sorted(done)], out, force=options.force, encoding=options.encoding)
-    if not options.keep_parts:
-        shutil.rmtree(parts_path)
-    return [out]
 
 
 def _seed_list(text: str) -> tuple[int, ...]:

@@ -16,6 +16,8 @@ windows; a different walk in the same parts folder is refused.
 from __future__ import annotations
 
 import copy
+import fcntl
+import json
 import shutil
 import threading
 import uuid
@@ -166,33 +168,66 @@ def window_prompt(prompt: dict, writer_id: str, window: Window, total: int, fold
     return out
 
 
+class PartsLocked(FileExistsError):
+    """Another render holds the parts folder: it is writing the same output now."""
+
+
 @dataclass
 class Parts:
-    """The parts folder of one render: finished segment files and the manifest."""
+    """The parts folder of one render: finished segment files, the manifest, and the render's lock.
+
+    The manifest records each finished segment's size and sha256, so a resumed render checks every
+    segment before it trusts it. While a render holds the folder (an flock on `.lock`, released when
+    its process ends, however it ends), another render of the same output is refused.
+    """
 
     path: Path
     fingerprint: str
     total: int
     fps: float
+    records: dict[str, dict] = field(default_factory=dict)
+    dropped: list[str] = field(default_factory=list)
+    """What `open` found wrong with finished segments and removed, one sentence each (to tell the user)."""
     lock: threading.Lock = field(default_factory=threading.Lock)
+    _lock_file: Any = None
 
     @classmethod
-    def open(cls, path: Path, fingerprint: str, total: int, fps: float) -> Parts:
-        """Open or create the folder; refuse one that holds another walk's segments (a manifest of a
-        render that finished no segment holds nothing to keep)."""
-        manifest = path / MANIFEST
-        if manifest.exists() and segments.finished(path):
-            import json
-
-            old = json.loads(manifest.read_text())
-            if old.get("fingerprint") != fingerprint or old.get("total") != total:
-                raise FileExistsError(
-                    f"{path} holds segments of a different walk (other settings or length): pass --force to "
-                    "discard them, or choose another --out")
+    def open(cls, path: Path, fingerprint: str, total: int, fps: float, discard_other: bool = False) -> Parts:
+        """Open or create the folder and hold it. A folder of another walk is refused (PartsLocked when a
+        render holds it, FileExistsError when it holds another walk's segments) unless `discard_other`
+        (--force), which empties it; a manifest of a render that finished no segment holds nothing to
+        keep. Temporary files of a render that was killed are removed, and every finished segment is
+        checked against the manifest (size and sha256; one it does not list, by its frame count): one that
+        does not match is removed, to render again, and said in `dropped`."""
         path.mkdir(parents=True, exist_ok=True)
-        parts = cls(path, fingerprint, total, fps)
-        parts._save()
-        return parts
+        lock_file = _hold(path / LOCK)
+        try:
+            manifest = path / MANIFEST
+            old = json.loads(manifest.read_text()) if manifest.exists() else {}
+            same = old.get("fingerprint") == fingerprint and old.get("total") == total
+            if segments.finished(path) and old and not same:
+                if not discard_other:
+                    raise FileExistsError(
+                        f"{path} holds segments of a different walk (other settings or length): pass --force to "
+                        "discard them, or choose another --out")
+                for other in segments.finished(path).values():
+                    other.unlink()
+            for stale in path.glob(".*"):
+                if stale.name != LOCK and stale.suffix in (".incoming", ".download", ".tmp"):
+                    stale.unlink(missing_ok=True)
+            parts = cls(path, fingerprint, total, fps, _lock_file=lock_file)
+            parts._check(old.get("records", {}) if same else {})
+            parts._save()
+            return parts
+        except BaseException:
+            lock_file.close()
+            raise
+
+    def close(self) -> None:
+        """Let another render have the folder."""
+        if self._lock_file is not None:
+            self._lock_file.close()
+            self._lock_file = None
 
     def done(self) -> dict[Window, Path]:
         return segments.finished(self.path)
@@ -205,13 +240,46 @@ class Parts:
                 raise FileExistsError(f"segment {target} is already rendered")
             tmp = self.path / f".{target.name}.incoming"
             shutil.move(str(file), tmp)
+            self.records[target.name] = segments.file_record(tmp)
             tmp.rename(target)
             self._save()
 
+    def _check(self, records: dict[str, dict]) -> None:
+        """Keep the finished segments that are what was rendered (see open); remove the others."""
+        for window, path in sorted(self.done().items()):
+            expected = records.get(path.name)
+            if expected is not None and segments.file_record(path) == expected:
+                self.records[path.name] = expected
+                continue
+            if expected is None and segments.frame_count_or_none(path) == window.count:
+                self.records[path.name] = segments.file_record(path)
+                continue
+            path.unlink()
+            self.dropped.append(f"segment {path.name} is not what was rendered (truncated or changed since): it "
+                                "renders again")
+
     def _save(self) -> None:
+        done = sorted(self.done())
         segments.write_json_atomic(self.path / MANIFEST, {
             "fingerprint": self.fingerprint, "total": self.total, "fps": self.fps,
-            "segments": [[w.start, w.stop] for w in sorted(self.done())]})
+            "segments": [[w.start, w.stop] for w in done],
+            "records": {name: self.records[name] for name in sorted(self.records)
+                        if (self.path / name).is_file()}})
+
+
+LOCK = ".lock"
+
+
+def _hold(path: Path):
+    """Open `path` and take an exclusive flock on it (PartsLocked if another process holds it)."""
+    handle = open(path, "a")  # noqa: SIM115  (held until Parts.close or the process ends)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise PartsLocked(f"another render is writing into {path.parent} now: wait for it to end, or choose "
+                          "another --out") from None
+    return handle
 
 
 def run_windows(prompt: dict, writer_id: str, windows: Sequence[Window], total: int, engines: Sequence[Engine],

@@ -294,6 +294,23 @@ def read_frames(path: Path) -> Iterator[np.ndarray]:
         yield frame.to_ndarray(format="rgb24")
 
 
+def file_record(path: Path) -> dict:
+    """A finished file's size and sha256: what a later run checks before it trusts the file."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return {"bytes": Path(path).stat().st_size, "sha256": digest.hexdigest()}
+
+
+def frame_count_or_none(path: Path) -> int | None:
+    """Frames in a video file (frame_count), or None where it cannot be read as one."""
+    try:
+        return frame_count(path)
+    except (av.error.FFmpegError, IndexError):
+        return None
+
+
 def frame_count(path: Path) -> int:
     """Frames in a video file, counted by demuxing (no decode)."""
     with av.open(str(path)) as container:
