@@ -193,9 +193,9 @@ def render(workflow: Path, out: Path, options: RenderOptions, *, engines: list |
     Files and options are checked before ComfyUI boots.
     """
     out = Path(out)
-    ui = check_before_boot(workflow, out, options)
-    overrides = list(options.overrides)
     local = not (options.servers or engines or options.ray)
+    ui = check_before_boot(workflow, out, options, local)
+    overrides = list(options.overrides)
     if options.ray and not engines:
         from scripts import ray_render  # Ray is imported only here: an optional extra
 
@@ -222,9 +222,10 @@ def render(workflow: Path, out: Path, options: RenderOptions, *, engines: list |
     return render_segments(prompt, out, engines, options, comfy)
 
 
-def check_before_boot(workflow: Path, out: Path, options: RenderOptions) -> dict:
+def check_before_boot(workflow: Path, out: Path, options: RenderOptions, local: bool = True) -> dict:
     """Check what needs no ComfyUI (files, the output, the options) so that a wrong command fails in a
-    moment, not after the boot; the workflow as read (UI format)."""
+    moment, not after the boot; the workflow as read (UI format). `local`: rendering in this process,
+    where --checkpoint is a file here (else a name on the servers)."""
     if options.ray and options.servers:
         raise ValueError("--ray and --servers: choose one")
     options.encoding.check()
@@ -234,7 +235,7 @@ def check_before_boot(workflow: Path, out: Path, options: RenderOptions) -> dict
         raise ValueError(f"--batch must be >= 1 frame per segment, got {options.batch}")
     if options.total is not None and options.total < 1:
         raise ValueError(f"--total-frames must be >= 1, got {options.total}")
-    if options.checkpoint is not None and not (options.servers or options.ray):
+    if options.checkpoint is not None and local:
         checkpoint_name(options.checkpoint, options.base)
     workflow = Path(workflow)
     if not workflow.is_file():

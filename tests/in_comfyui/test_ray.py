@@ -140,7 +140,8 @@ def test_an_actor_killed_mid_render_costs_only_its_window(actors, options, refer
     assert sorted(survivor.windows) == WINDOWS, "each window rendered once by the survivor, the killed one too"
     assert same_video(out, reference)
     assert sorted(p.name for p in render.parts_dir(out).iterdir()) == [
-        "frames_000000_000002.mp4", "frames_000002_000004.mp4", "frames_000004_000005.mp4", "manifest.json"]
+        ".lock", "frames_000000_000002.mp4", "frames_000002_000004.mp4", "frames_000004_000005.mp4",
+        "manifest.json"]
 
 
 class Fake:
