@@ -19,12 +19,13 @@ import json
 import os
 import re
 import threading
+from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from fractions import Fraction
+from itertools import islice
 from pathlib import Path
-from queue import Empty, Queue
 from typing import Any
 
 import av
@@ -154,6 +155,8 @@ PIX_FMTS = ("yuv420p", "yuv444p")
 LOSSLESS = {"qp": "0", "preset": "ultrafast"}
 """libx264's options of a segment: lossless, fast (segments are intermediate, only stitch reads them)."""
 SEGMENT_PIX_FMT = "yuv444p"
+DECODE_WORKERS = max(1, min(4, (os.cpu_count() or 1) // 2))
+"""Segments the stitch decodes at once: up to 4, leaving half the cores to the encoder."""
 
 
 def _video_frames(frames: Iterable[np.ndarray]) -> Iterator[av.VideoFrame]:
@@ -193,43 +196,27 @@ def _encode(frames: Iterable[av.VideoFrame], path: Path, rate: Fraction, options
     return count
 
 
-def _ahead(items: Iterable[Any], depth: int = 16) -> Iterator[Any]:
-    """The items of `items`, produced on a thread of their own up to `depth` ahead of the consumer (the
-    stitch decodes the next frames while the encoder works); its error is raised in the consumer."""
-    queue: Queue = Queue(maxsize=depth)
-    done = object()
-    stop = threading.Event()
+def _segment_frames(path: Path, pix_fmt: str) -> list[av.VideoFrame]:
+    """A segment's decoded frames, converted to `pix_fmt`."""
+    return [frame.reformat(format=pix_fmt) for frame in decoded(path)]
 
-    def produce() -> None:
+
+def _decoded_in_order(paths: Sequence[Path], pix_fmt: str, workers: int) -> Iterator[av.VideoFrame]:
+    """Every segment's frames in `pix_fmt`, in segment order, decoded `workers` segments at a time on threads
+    of their own (decoding a lossless segment, not encoding, bounds the stitch on one thread); at most
+    workers + 1 segments' frames wait in memory."""
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="meander-decode") as pool:
+        remaining = iter(paths)
+        pending = deque(pool.submit(_segment_frames, path, pix_fmt) for path in islice(remaining, workers + 1))
         try:
-            for item in items:
-                if stop.is_set():
-                    return
-                queue.put(item)
-        except BaseException as error:  # handed to the consumer
-            queue.put(_Failed(error))
-            return
-        queue.put(done)
-
-    thread = threading.Thread(target=produce, name="meander-decode", daemon=True)
-    thread.start()
-    try:
-        while (item := queue.get()) is not done:
-            if isinstance(item, _Failed):
-                raise item.error
-            yield item
-    finally:
-        stop.set()
-        while thread.is_alive():  # unblock a producer waiting on a full queue
-            try:
-                queue.get_nowait()
-            except Empty:
-                thread.join(0.01)
-
-
-@dataclass
-class _Failed:
-    error: BaseException
+            while pending:
+                frames = pending.popleft().result()
+                for path in islice(remaining, 1):
+                    pending.append(pool.submit(_segment_frames, path, pix_fmt))
+                yield from frames
+        finally:
+            for future in pending:
+                future.cancel()
 
 
 def write_segment(frames: Iterable[np.ndarray], path: Path, fps: float) -> int:
@@ -331,7 +318,7 @@ def stitch(segments: Sequence[Path], out: Path, force: bool = False, encoding: E
         rate = c.streams.video[0].average_rate
     tmp = _tmp(out)
     try:
-        frames = _ahead(f.reformat(format=encoding.pix_fmt) for seg in segments for f in decoded(seg))
+        frames = _decoded_in_order(segments, encoding.pix_fmt, DECODE_WORKERS)
         count = _encode(frames, tmp, rate, encoding.options(), encoding.pix_fmt)
         os.replace(tmp, out)
     finally:
