@@ -11,13 +11,15 @@ denoiser is any callable D(x, sigma).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
+import torch
 from torch import Tensor
 
-from . import noise
+from . import noise, schedule
 from .checks import check_at_least, check_fraction
 from .walks import ImageWalk, NoiseWalk
 
@@ -111,8 +113,12 @@ def relative_error(sampled: Tensor, target: Tensor) -> list[float]:
 class KeyframeNoiseWalk(NoiseWalk):
     """The image walk's noise: a chain through K keyframe noises (K, *S), as `plan` (an ImageWalk) lays it out.
 
-    Frame i F is keyframe noise i bit for bit; between them noise.chain_between interpolates
-    like a seed chain, so any window equals the same slice of the whole walk.
+    Frame j, in segment i at time tau = (j mod F) / F, is a_j + sin(pi tau) (b_j - a_j): a the chain
+    through the `keyframes` (the inverted noises), b the same chain through the `corrected` ones
+    (noise.chain_between, like a seed chain; b = a where none are given). The correction fades in
+    and out within each segment: frame i F is keyframe noise i bit for bit, which re-creates its
+    image, and the frame halfway between two keyframes is wholly the corrected walk's. Any window
+    equals the same slice of the whole walk.
     """
 
     node_id: ClassVar[str] = "MeanderImageWalk"
@@ -120,6 +126,7 @@ class KeyframeNoiseWalk(NoiseWalk):
     plan: ImageWalk
     keyframes: Tensor
     seed: int = 0
+    corrected: Tensor | None = None
 
     def check(self) -> None:
         self.plan.check()
@@ -141,6 +148,15 @@ class KeyframeNoiseWalk(NoiseWalk):
                              f"{tuple(self.keyframes.shape[1:])}: connect the image walk's latent output to the "
                              "sampler's latent_image, and sample with the guider whose model the images were "
                              "inverted with")
-        keys = self.keyframes.float().cpu()
+        inverted = self._chain(self.keyframes, frame_shape, frames)
+        if self.corrected is None:
+            return inverted
+        _, tau = schedule.chain_times(len(self.keyframes), self.plan.frames_per_segment, self.plan.closed, frames)
+        fade = torch.sin(math.pi * tau).float().reshape(-1, *([1] * len(frame_shape)))
+        return inverted + fade * (self._chain(self.corrected, frame_shape, frames) - inverted)
+
+    def _chain(self, keyframes: Tensor, frame_shape: Sequence[int], frames: range) -> Tensor:
+        """Frames `frames` of the plan's chain through `keyframes` (noise.chain_between)."""
+        keys = keyframes.float().cpu()
         return noise.chain_between(lambda i, _shape: keys[i], len(keys), frame_shape, self.plan.frames_per_segment,
                                    self.plan.method, self.plan.easing, self.plan.closed, frames.start, len(frames))

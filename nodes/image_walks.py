@@ -174,9 +174,10 @@ class MeanderImageWalk(io.ComfyNode):
             description="The starting noise of a walk between 2 to 4 keyframe images: each is VAE-encoded and "
             "inverted to the noise from which the euler sampler, with this guider and these sigmas, makes it again "
             "(the sampler's ODE run backwards, as an unsampler does); the noises are corrected towards unit "
-            "Gaussians (NoiseDiffusion: clipped at 3 RMS and re-normalised, optionally mixed with fresh noise) and "
-            "walked through like a seed chain. Sample with SamplerCustomAdvanced, the same guider and sigmas, and "
-            "euler: frame i*F re-creates keyframe i up to the reconstruction figure.",
+            "Gaussians between the keyframes (NoiseDiffusion: clipped at 3 RMS and re-normalised; the correction "
+            "fades to nothing at each keyframe, optionally mixed with fresh noise) and walked through like a seed "
+            "chain. Sample with SamplerCustomAdvanced, the same guider and sigmas, and euler: frame i*F re-creates "
+            "keyframe i up to the reconstruction figure.",
             inputs=[
                 io.Guider.Input("guider", tooltip="The guider the video is sampled with (CFGGuider: model, prompts, "
                                 "cfg): connect the same one to SamplerCustomAdvanced."),
@@ -186,9 +187,11 @@ class MeanderImageWalk(io.ComfyNode):
                 *keyframe_inputs(io.Image.Input, "image_", "image (all of one size: scale them with ImageScale)"),
                 *chain_inputs("image"),
                 io.Float.Input("correction", default=1.0, min=0.0, max=1.0, step=0.05,
-                               tooltip="How far each inverted noise is pulled to a unit Gaussian (outliers clipped "
-                               "at 3 RMS, re-normalised): 0 keeps it as inverted (the keyframes re-create their "
-                               "images best), 1 corrects it fully (smoother frames between them)."),
+                               tooltip="How far the frames between keyframes are pulled to unit Gaussians (outliers "
+                               "clipped at 3 RMS, re-normalised): the pull fades in and out within each segment, "
+                               "so the keyframes stay the inverted noises and re-create their images, and is this "
+                               "strong halfway between them (1: fully corrected, smoother frames; 0: the inverted "
+                               "noises' own walk)."),
                 io.Float.Input("fresh_noise", default=0.0, min=0.0, max=1.0, step=0.01,
                                tooltip="Share of fresh noise of the seed mixed into every keyframe's noise (variance "
                                "kept): 0.05 to 0.2 loosens the walk from the images; 0 keeps them."),
@@ -231,12 +234,15 @@ class MeanderImageWalk(io.ComfyNode):
         steps = sigmas.shape[0] - 1
         pbar = comfy.utils.ProgressBar(steps * (refine + 2))
         raw = invert(guider, latents, sigmas, refine, seed, pbar)
-        keyframes = inversion.correct_noise(raw, correction, fresh_noise, seed)
-        check_finite("the inverted noise", keyframes, "the model's predictions are not finite: try fewer refine "
-                     "rounds or another cfg")
+        keyframes = inversion.correct_noise(raw, 0.0, fresh_noise, seed)
+        corrected = inversion.correct_noise(raw, correction, fresh_noise, seed) if correction > 0 else None
+        for values, what in ((keyframes, "the inverted noise"), (corrected, "the corrected noise")):
+            if values is not None:
+                check_finite(what, values, "the model's predictions are not finite: try fewer refine rounds or "
+                             "another cfg")
         errors = inversion.relative_error(sample_back(guider, keyframes, sigmas, seed, pbar), latents)
         figure = reconstruction_text(errors, [n for n, _ in named])
         logging.info("Meander image walk: reconstruction error per keyframe (|sampled back - input| / |input|): %s",
                      figure.replace("\n", ", "))
-        walk = inversion.KeyframeNoiseWalk(plan, keyframes, seed)
+        walk = inversion.KeyframeNoiseWalk(plan, keyframes, seed, corrected)
         return io.NodeOutput(WalkNoise(walk, window), frame.empty(len(window)), figure)

@@ -60,8 +60,10 @@ def relative(a: torch.Tensor, b: torch.Tensor) -> float:
     return float((a - b).norm() / b.norm())
 
 
-def test_keyframes_reconstruct_their_images_and_the_figure_says_so(comfy):
-    result = comfy.run(image_walk_graph())
+@pytest.mark.parametrize("correction", [0.0, 1.0], ids=["uncorrected", "node default"])
+def test_keyframes_reconstruct_their_images_and_the_figure_says_so(comfy, correction):
+    """With the node's default correction too: it fades to nothing at the keyframes."""
+    result = comfy.run(image_walk_graph(correction=correction))
     frames = graphs.read_latent(comfy, result)
     key_a, key_b = graphs.read_latent(comfy, result, "16"), graphs.read_latent(comfy, result, "18")
     assert frames.shape == (4, 4, 8, 8)

@@ -1,5 +1,7 @@
 """latent_ops.inversion: euler run backwards, the noise correction, the keyframe noise walk; walks.LatentWalk."""
 
+import math
+
 import pytest
 import torch
 
@@ -89,6 +91,25 @@ def test_keyframe_walk_hits_its_keyframes_and_windows_are_slices(closed):
         assert torch.equal(whole[4 * i], keys[i])
     assert torch.equal(walk.noise_frames((4, 8, 8), range(3, 7)), whole[3:7])
     assert walk.progress(range(walk.length))[0] == 0
+
+
+@pytest.mark.parametrize("closed", [False, True])
+def test_the_correction_fades_to_nothing_at_the_keyframes_and_is_whole_halfway(closed):
+    """Frame j = a_j + sin(pi tau) (b_j - a_j): at each keyframe the inverted noise bit for bit, halfway
+    (tau = 1/2) the corrected chain's frame, at tau = 1/4 sin(pi / 4) of the way from a to b."""
+    plain, keys = keyframe_walk(closed)
+    corrected = inversion.correct_noise(keys, 1.0)
+    walk = inversion.KeyframeNoiseWalk(plain.plan, keys, 7, corrected)
+    fully = inversion.KeyframeNoiseWalk(plain.plan, corrected, 7)
+    frames = walk.noise_frames((4, 8, 8), range(walk.length))
+    a, b = plain.noise_frames((4, 8, 8), range(walk.length)), fully.noise_frames((4, 8, 8), range(walk.length))
+    for i in range(3):
+        assert torch.equal(frames[4 * i], keys[i])
+    for i in range(3 if closed else 2):
+        assert torch.allclose(frames[4 * i + 2], b[4 * i + 2], atol=1e-6)
+    quarter = a[1] + math.sin(math.pi / 4) * (b[1] - a[1])
+    assert torch.allclose(frames[1], quarter, atol=1e-6) and not torch.allclose(frames[1], a[1], atol=1e-3)
+    assert torch.equal(walk.noise_frames((4, 8, 8), range(3, 7)), frames[3:7])
 
 
 def test_keyframe_walk_refuses_a_latent_of_another_shape():
