@@ -33,9 +33,17 @@ def options(comfy):
 
 @pytest.fixture(scope="module")
 def reference(options, tmp_path_factory):
-    """The frames of the single-process render (this process's ComfyUI)."""
+    """The frames of the single-process render (this process's ComfyUI) with torch on one thread, as Ray's
+    one-CPU actors sample: the README's claim is byte-identical frames at the same device and thread count."""
+    import torch
+
     out = tmp_path_factory.mktemp("single") / "one.mp4"
-    render.render(SEED_WALK, out, options)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        render.render(SEED_WALK, out, options)
+    finally:
+        torch.set_num_threads(threads)
     return frames(out)
 
 
