@@ -482,7 +482,7 @@ def main(argv: list[str] | None = None) -> None:
                         default=(), metavar="URL,URL", help="render on these ComfyUI servers instead of in-process")
     parser.add_argument("--ray", metavar="auto|ADDRESS",
                         help="render on a Ray cluster, one ComfyUI actor per GPU: auto (RAY_ADDRESS, the cluster "
-                        "`ray start` runs here, else a local one) or its address; needs the [ray] extra")
+                        "`ray start` runs here, else a local one) or its address; needs pip install ray==2.60.0")
     parser.add_argument("--ray-cpus", type=int, default=0, metavar="N",
                         help="with --ray: N actors of one CPU each instead of one per GPU (tests, no GPU)")
     parser.add_argument("--output", metavar="ID",
