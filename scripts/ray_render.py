@@ -11,7 +11,7 @@ The manifest, the resume and the stitching are the local render's (scripts.rende
 
 OUT.parts/ and BASE must be folders the driver and every worker reach at the same path (one
 machine, or a shared volume mounted alike in every pod). Ray is an optional extra
-(`pip install 'meander-latent-walks[ray]'`): this module imports it only when called.
+(`pip install ray==2.60.0`): this module imports it only when called.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from typing import Any
 from scripts import bed, client, segmented
 from scripts.workflow import node_info_of
 
-EXTRA = "pip install 'meander-latent-walks[ray]' (ray==2.60.0)"
+EXTRA = "pip install ray==2.60.0 (into the Python that runs the render)"
 
 
 def _ray() -> Any:
