@@ -4,7 +4,7 @@ PY := .venv/bin/python
 NEWEST := COMFYUI_DIR=$(CURDIR)/.newest/ComfyUI .newest/venv/bin/python
 RENDER_ARGS ?=
 
-.PHONY: setup setup-newest test test-newest render render-newest workflows registry
+.PHONY: setup setup-newest test test-newest render render-newest workflows docs registry
 
 setup:
 	bash scripts/setup.sh
@@ -26,6 +26,9 @@ render-newest: setup-newest
 
 workflows: setup
 	$(PY) -m scripts.build_workflows
+
+docs: setup
+	$(PY) -m scripts.node_reference
 
 registry:
 	bash scripts/check_registry.sh
