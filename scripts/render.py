@@ -273,12 +273,14 @@ def checkpoint_name(checkpoint: Path, base: Path) -> str:
     under its own name, unless a different file of that name is there (an error naming both).
     Nothing in the folder is ever deleted or replaced.
     """
-    path = Path(checkpoint).expanduser().resolve()
+    given = Path(checkpoint).expanduser()
+    path = given.resolve()
     if not path.is_file():
         raise FileNotFoundError(f"--checkpoint {checkpoint}: no such file")
     folder = (base / "models" / "checkpoints").resolve()
-    if folder in path.parents:
-        return path.relative_to(folder).as_posix()
+    inside = given.absolute().parent.resolve() / given.name  # a link in the folder keeps its own name
+    if folder in inside.parents:
+        return inside.relative_to(folder).as_posix()
     there = folder / path.name
     if (there.exists() or there.is_symlink()) and not (there.exists() and there.resolve() == path):
         raise FileExistsError(f"--checkpoint {path}: {there} is a different file of the same name: rename one "

@@ -64,6 +64,18 @@ def test_a_checkpoint_already_in_the_models_folder_is_used_where_it_lies(tmp_pat
     assert sorted(p.name for p in folder.rglob("*")) == ["mine.safetensors", "sub"]
 
 
+def test_a_link_in_the_models_folder_is_used_by_its_own_name(tmp_path):
+    model = tmp_path / "elsewhere" / "v1-5-pruned.safetensors"
+    model.parent.mkdir()
+    model.write_bytes(b"weights")
+    folder = tmp_path / "base" / "models" / "checkpoints"
+    folder.mkdir(parents=True)
+    (folder / "mine.safetensors").symlink_to(model)
+    overrides = render._local_checkpoint({}, folder / "mine.safetensors", tmp_path / "base", [])
+    assert overrides == [("ckpt_name", "mine.safetensors")]
+    assert sorted(p.name for p in folder.iterdir()) == ["mine.safetensors"]
+
+
 def test_a_checkpoint_elsewhere_is_linked_in_once(tmp_path):
     model = tmp_path / "elsewhere" / "mine.safetensors"
     model.parent.mkdir()
