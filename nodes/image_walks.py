@@ -235,11 +235,9 @@ class MeanderImageWalk(io.ComfyNode):
         pbar = comfy.utils.ProgressBar(steps * (refine + 2))
         raw = invert(guider, latents, sigmas, refine, seed, pbar)
         keyframes = inversion.correct_noise(raw, 0.0, fresh_noise, seed)
+        check_finite("the inverted noise", keyframes, "the model's predictions are not finite: try fewer refine "
+                     "rounds or another cfg")  # finite keyframes make a finite correction
         corrected = inversion.correct_noise(raw, correction, fresh_noise, seed) if correction > 0 else None
-        for values, what in ((keyframes, "the inverted noise"), (corrected, "the corrected noise")):
-            if values is not None:
-                check_finite(what, values, "the model's predictions are not finite: try fewer refine rounds or "
-                             "another cfg")
         errors = inversion.relative_error(sample_back(guider, keyframes, sigmas, seed, pbar), latents)
         figure = reconstruction_text(errors, [n for n, _ in named])
         logging.info("Meander image walk: reconstruction error per keyframe (|sampled back - input| / |input|): %s",

@@ -383,7 +383,6 @@ def render_segments(prompt: dict, out: Path, engines: list, options: RenderOptio
     """
     if out.suffix.lower() != ".mp4":
         raise ValueError(f"--out {out}: a segmented render writes an mp4: name the output *.mp4")
-    options.encoding.check()
     prepared, writer = segmented.prepare(prompt, options.output)
     total = segmented.total_frames(prepared, options.total)
     trusted = segmented.graph_length(prepared) is None

@@ -168,10 +168,6 @@ def window_prompt(prompt: dict, writer_id: str, window: Window, total: int, fold
     return out
 
 
-class PartsLocked(FileExistsError):
-    """Another render holds the parts folder: it is writing the same output now."""
-
-
 @dataclass
 class Parts:
     """The parts folder of one render: finished segment files, the manifest, and the render's lock.
@@ -193,12 +189,12 @@ class Parts:
 
     @classmethod
     def open(cls, path: Path, fingerprint: str, total: int, fps: float, discard_other: bool = False) -> Parts:
-        """Open or create the folder and hold it. A folder of another walk is refused (PartsLocked when a
-        render holds it, FileExistsError when it holds another walk's segments) unless `discard_other`
-        (--force), which empties it; a manifest of a render that finished no segment holds nothing to
-        keep. Temporary files of a render that was killed are removed, and every finished segment is
-        checked against the manifest (size and sha256; one it does not list, by its frame count): one that
-        does not match is removed, to render again, and said in `dropped`."""
+        """Open or create the folder and hold it. A folder another render holds is refused
+        (FileExistsError), and so is one holding another walk's segments unless `discard_other` (--force),
+        which empties it; a manifest of a render that finished no segment holds nothing to keep.
+        Temporary files of a render that was killed are removed, and every finished segment is checked
+        against the manifest (size and sha256; one it does not list, by its frame count): one that does
+        not match is removed, to render again, and said in `dropped`."""
         path.mkdir(parents=True, exist_ok=True)
         lock_file = _hold(path / LOCK)
         try:
@@ -271,13 +267,13 @@ LOCK = ".lock"
 
 
 def _hold(path: Path):
-    """Open `path` and take an exclusive flock on it (PartsLocked if another process holds it)."""
+    """Open `path` and take an exclusive flock on it (FileExistsError if another process holds it)."""
     handle = open(path, "a")  # noqa: SIM115  (held until Parts.close or the process ends)
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         handle.close()
-        raise PartsLocked(f"another render is writing into {path.parent} now: wait for it to end, or choose "
+        raise FileExistsError(f"another render is writing into {path.parent} now: wait for it to end, or choose "
                           "another --out") from None
     return handle
 
