@@ -29,10 +29,6 @@ Denoiser = Callable[[Tensor, Tensor], Tensor]
 CLIP_BOUND = 3.0
 """Where correct_noise clips, in units of the noise's RMS: N(0, 1) has 0.27% of its values beyond 3."""
 
-MAX_REFINE = 50
-"""The most fixed-point rounds per inverted step (the refine widget's maximum)."""
-
-
 def invert_euler(denoise: Denoiser, x0: Tensor, sigmas: Tensor, refine: int = 2,
                  on_step: Callable[[], None] | None = None) -> Tensor:
     """The x_T from which euler over `sigmas` (descending, as the sampler takes them) lands on x0.

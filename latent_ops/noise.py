@@ -15,9 +15,7 @@ import torch
 from torch import Tensor
 
 from . import interpolate, schedule
-
-SEED_MAX = 0xFFFFFFFFFFFFFFFF
-"""Largest seed ComfyUI's widgets accept (torch.manual_seed takes 0..2^64 - 1)."""
+from .inputs import SEED_MAX
 
 _MAX_SEED_DIGITS = 40
 """Entries longer than this are refused before int() (whose limit is 4300 digits); SEED_MAX has 20."""
@@ -216,6 +214,52 @@ def circular_loop(
     out = cos * u + sin * v
     if centre is not None:
         out = math.sqrt(1.0 - radius * radius) * centre + radius * out
+    return out.to(torch.float32).reshape(len(idx), *frame_shape)
+
+
+def check_figure_eight(seed_x: int, seed_y: int, seed_z: int, frames: int) -> None:
+    """Raise ValueError naming the input when the figure eight's parameters cannot make one."""
+    if frames < 4:
+        raise ValueError(f"frames must be >= 4 for a figure eight (its crossing, two lobes and the way back), got "
+                         f"{frames}")
+    if seed_y == seed_x:
+        raise ValueError(f"seed_y must differ from seed_x (both are {seed_x}): the lobes need a second direction")
+    if seed_z in (seed_x, seed_y):
+        raise ValueError(f"seed_z must differ from seed_x and seed_y (got {seed_z}): the lobes' width needs a third "
+                         "direction")
+
+
+def figure_eight(
+    seed_x: int,
+    seed_y: int,
+    seed_z: int,
+    frame_shape: Sequence[int],
+    frames: int,
+    start_frame: int = 0,
+    frame_count: int = 0,
+) -> Tensor:
+    """Frames [start, start + count) of the seamless figure-eight noise loop of N frames.
+
+    phi_k = 2 pi k / N and n_k = cos^2(phi_k) x + sin(phi_k) y' + cos(phi_k) sin(phi_k) z', with
+    x = noise(seed_x) and y', z' the noises of seed_y and seed_z made orthogonal to x and to each
+    other and rescaled to |x| (Gram-Schmidt): Viviani's curve on the sphere of radius |x|, since
+    cos^4 + sin^2 + cos^2 sin^2 = 1, so every frame has exactly the norm (sample variance) of x.
+    It crosses itself at x (phi = 0 and pi: frame 0 is seed_x's noise bit for bit) and its lobes turn
+    at y' (phi = pi / 2) and -y' (phi = 3 pi / 2); the frame after the last would be frame 0.
+    Computed in float64, returned as float32 on the CPU.
+    """
+    check_figure_eight(seed_x, seed_y, seed_z, frames)
+    idx = schedule.window(frames, start_frame, frame_count)
+
+    def flat(seed: int) -> Tensor:
+        return seed_noise(seed, frame_shape).reshape(-1).double()
+
+    x = flat(seed_x)
+    y = _orthogonal(flat(seed_y), [x], x.norm(), "seed_y")
+    z = _orthogonal(flat(seed_z), [x, y], x.norm(), "seed_z")
+    phi = 2.0 * math.pi * torch.arange(idx.start, idx.stop, dtype=torch.float64)[:, None] / frames
+    cos, sin = torch.cos(phi), torch.sin(phi)
+    out = cos * cos * x + sin * y + cos * sin * z
     return out.to(torch.float32).reshape(len(idx), *frame_shape)
 
 

@@ -1,20 +1,24 @@
-"""Every walk the pack makes, described once (docs/SPEC.md has the formulas, docs/ARCHITECTURE.md the flow).
+"""Every walk the pack makes, declared once (docs/SPEC.md has the formulas, docs/ARCHITECTURE.md the flow).
 
-A walk is a frozen dataclass whose fields are named like its node's inputs:
-- `check()` raises ValueError with the message users see when the parameters make no walk;
-- `length` is the whole walk's frame count;
-- `window(start_frame, frame_count)` is the frames a node emits (count 0: to the end);
-- `progress(window)` is each frame's place along the walk in [0, 1] (what the editor plots);
-- a noise walk's `noise_frames(shape, window)` is the window's noise, frame k a pure function of the
-  parameters and k, so any window equals the same slice of the whole walk.
-The walk's node declares the inputs and calls it; the segmented CLI and the editor's preview ask
-`plan(node_id, inputs)`, so no other place derives a walk's length or frame times.
+A walk is a frozen dataclass whose fields are its node's widgets, each declared with its input
+spec (latent_ops/inputs.py); its class variables give the node's title, description, category
+and search aliases, and the inputs that come from links (`heads`). nodes/declared.py builds the
+node from this declaration. A walk has
+- `check()`: raises ValueError with the message users see when the parameters make no walk;
+- `length`: the whole walk's frame count;
+- `window(start_frame, frame_count)`: the frames a node emits (count 0: to the end);
+- `progress(window)`: each frame's place along the walk in [0, 1] (what the editor plots);
+- its frames: a noise walk's `noise_frames(shape, window)`, a prompt walk's `embedding_walker(window)`,
+  each frame a pure function of the parameters and its index, so any window equals the same slice of
+  the whole walk.
+The segmented CLI and the editor's preview ask `plan(node_id, inputs)`, so no other place derives a
+walk's length or frame times.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import MISSING, dataclass, fields
 from typing import Any, ClassVar
 
@@ -23,9 +27,21 @@ from torch import Tensor
 
 from . import embedding, interpolate, noise, retime, schedule, step_noise, windows
 from .checks import check_at_least, check_choice, check_fraction
+from .inputs import MAX_FRAMES, choice, flag, integer, real, text
+from .inputs import seed as seed_widget
 
-MAX_FRAMES = 100_000
-"""The longest walk a node makes (its frames widgets' maximum)."""
+WALK_SAMPLER_NOTE = (
+    "Deterministic samplers (euler, heun, dpmpp_2m, ddim, lms, uni_pc) keep the walk smooth; for ancestral and "
+    "SDE samplers pass them through Walk Sampler (Meander), which walks their step noise with the frames."
+)
+STEP_NOISE_NOTE = (
+    "Use a deterministic sampler (euler, heun, dpmpp_2m, ddim, lms, uni_pc): ancestral and SDE "
+    "samplers draw fresh noise over the whole batch at every step, so neighbouring frames jump."
+)
+SAME_NOISE_NOTE = (
+    "Its latent output gives every frame the same noise in KSampler (the seed's single-image noise); "
+    "for a walking noise, feed the sampler from a seed walk with the same frames and window instead."
+)
 
 
 class UnknownLength(LookupError):
@@ -33,14 +49,37 @@ class UnknownLength(LookupError):
 
 
 @dataclass(frozen=True)
+class Link:
+    """An input a walk's node takes from a link, before its widgets: name, ComfyUI type, tooltip."""
+
+    name: str
+    type: str
+    tooltip: str
+    optional: bool = False
+
+
+@dataclass(frozen=True)
 class Walk:
     """The frames of a walk: its parameters, checks, length, window and progress (see the module doc)."""
 
     node_id: ClassVar[str]
+    title: ClassVar[str]
+    """The node's display name, without the pack's "(Meander)"."""
+    description: ClassVar[str]
+    category: ClassVar[str] = "latent/meander"
+    aliases: ClassVar[tuple[str, ...]] = ()
+    """The node's search aliases (newer hosts only)."""
+    heads: ClassVar[tuple[Link, ...]] = ()
+    leading: ClassVar[tuple[str, ...]] = ()
+    """Widgets the node shows before the rest of the fields (their order in saved workflows)."""
+    tails: ClassVar[tuple[str, ...]] = ("size", "latent_shape", "window")
+    """The shared inputs after the widgets (nodes/declared.py): width and height, latent_shape, the window."""
     length_input: ClassVar[str] = "frames"
     """The input that sets the walk's length: named when the whole walk would not fit in memory."""
     linked: ClassVar[frozenset[str]] = frozenset()
-    """Fields that come from links by nature (a time warp): from_inputs leaves them at their default."""
+    """Fields that come from links by nature (a time warp): from_inputs takes them only as values."""
+    key_prefix: ClassVar[str] = ""
+    """Where set, the heads named key_prefix... are keyframes, and the `keyframes` field counts them."""
 
     def check(self) -> None:
         """Raise ValueError naming the input when the parameters make no walk."""
@@ -61,15 +100,76 @@ class Walk:
 
     @classmethod
     def from_inputs(cls, inputs: Mapping[str, Any]) -> Walk:
-        """The walk of a node's inputs (API format); UnknownLength where one is fed by a link."""
+        """The walk of a node's inputs (API format, or a node's execute arguments); UnknownLength where a
+        widget is fed by a link. `keyframes` counts the keyframe heads that are given (not None)."""
+        if cls.key_prefix:
+            inputs = {**inputs, "keyframes": sum(1 for h in cls.heads if h.name.startswith(cls.key_prefix)
+                                                 and inputs.get(h.name) is not None)}
         values = {}
         for f in fields(cls):
-            if f.name in cls.linked or (f.name not in inputs and f.default is not MISSING):
+            if f.name in cls.linked:
+                if f.name in inputs and not isinstance(inputs[f.name], list):
+                    values[f.name] = inputs[f.name]  # a node's execute has the linked value itself
+                continue
+            if f.name not in inputs and f.default is not MISSING:
                 continue
             if isinstance(inputs.get(f.name), list) or f.name not in inputs:
                 raise UnknownLength(f.name)
             values[f.name] = inputs[f.name]
         return cls(**values)
+
+
+def frames_input(default: int, tooltip: str, low: int = 1) -> Any:
+    """The widget of a walk's frame count."""
+    return integer(default, tooltip, low, MAX_FRAMES)
+
+
+def method_widget() -> Any:
+    return choice(interpolate.METHODS, "slerp",
+                  "slerp: along the great circle, keeps the noise's variance (best). nlerp: straight line rescaled "
+                  "to the endpoints' norm (unit variance; equal seeds stay still). lerp: straight line; middle "
+                  "frames lose variance and blur.")
+
+
+def easing_widget() -> Any:
+    return choice(schedule.EASINGS, "linear",
+                  "How the walk's time runs between keyframes: linear is even speed; smoothstep and cosine slow "
+                  "down at both ends; ease_in starts slow; ease_out ends slow.")
+
+
+def closed_chain(what: str, default: bool = False) -> Any:
+    """The switch that closes a chain of keyframes (`what`: seed, keyframe, image) into a loop."""
+    return flag(default, f"Closed: a last segment from the last {what} back to the first (K*F frames, loops "
+                f"seamlessly). Open: ends on the last {what} ((K-1)*F+1 frames).",
+                f"loop back to the first {what}", f"open: end on the last {what}")
+
+
+def segment_frames(what: str, default: int, more: str = "") -> Any:
+    """F, the frames from one keyframe to the next."""
+    return frames_input(default, f"Frames from one {what} to the next (the next {what}'s frame starts the next "
+                        f"segment).{' ' + more if more else ''}")
+
+
+def pixels(name: str) -> Any:
+    """An image width or height in pixels, a multiple of 8."""
+    return integer(512, f"Image {name} in pixels (the latent is {name} / 8).", 16, 16384, 8)
+
+
+@dataclass(frozen=True)
+class FrameSize:
+    """The `size` tail of a walk node: the image a frame is when no latent_shape is connected."""
+
+    width: int = pixels("width")
+    height: int = pixels("height")
+
+
+@dataclass(frozen=True)
+class Window:
+    """The `window` tail of every walk node: which frames of the walk it emits (Walk.window)."""
+
+    start_frame: int = integer(0, "First frame of the walk to emit: render a long walk in windows. Frames are "
+                               "identical to the same frames of the whole walk.", 0, MAX_FRAMES - 1)
+    frame_count: int = integer(0, "How many frames to emit from start_frame; 0 emits all the rest.", 0, MAX_FRAMES)
 
 
 @dataclass(frozen=True)
@@ -126,11 +226,17 @@ class SeedWalk(NoiseWalk):
     """N frames from seed_a's noise to seed_b's: frame k = interp(a, b, e(k / (N - 1)))."""
 
     node_id: ClassVar[str] = "MeanderSeedWalk"
-    seed_a: int = 0
-    seed_b: int = 0
-    frames: int = 48
-    method: str = "slerp"
-    easing: str = "linear"
+    title: ClassVar[str] = "Seed Walk Noise"
+    aliases: ClassVar[tuple[str, ...]] = ("slerp", "latent walk", "seed travel", "morph", "interpolate seeds")
+    description: ClassVar[str] = (
+        "The starting noise of N frames walking from seed A's noise to seed B's (slerp, nlerp or lerp, with easing). "
+        "Frame 0 is exactly the image KSampler makes with seed A, the last frame the one with seed B. "
+        + WALK_SAMPLER_NOTE)
+    seed_a: int = seed_widget("Seed of the first frame: the same seed gives the same image as KSampler.")
+    seed_b: int = seed_widget("Seed of the last frame.")
+    frames: int = frames_input(48, "Frames in the whole walk, both seeds' frames included.", low=2)
+    method: str = method_widget()
+    easing: str = easing_widget()
 
     def check(self) -> None:
         check_at_least("frames", self.frames, 2, "for a walk from one seed to another")
@@ -156,12 +262,20 @@ class SeedChainWalk(NoiseWalk):
     """A chain through the noises of K seeds, F frames per segment, open or closed."""
 
     node_id: ClassVar[str] = "MeanderSeedChainWalk"
+    title: ClassVar[str] = "Seed Chain Walk Noise"
+    aliases: ClassVar[tuple[str, ...]] = ("slerp", "latent walk", "seed travel", "morph", "seed chain")
+    description: ClassVar[str] = (
+        "The starting noise of a walk through a list of seeds' noises, frames_per_segment frames from each seed to "
+        "the next (slerp, nlerp or lerp, eased per segment). Open: (K-1)*F+1 frames ending on the last seed; "
+        "closed: K*F frames returning to the first seed, a seamless loop. Frame i*F is exactly the image KSampler "
+        "makes with seed i; no frame repeats at a joint. " + WALK_SAMPLER_NOTE)
     length_input: ClassVar[str] = "frames_per_segment"
-    seeds: str = "1337, 42, 7"
-    frames_per_segment: int = 48
-    method: str = "slerp"
-    easing: str = "linear"
-    closed: bool = False
+    seeds: str = text("1337, 42, 7", "The keyframe seeds in order, separated by commas (at least 2), e.g. "
+                      "'1337, 42, 7'. Each keyframe is the image KSampler makes with that seed.")
+    frames_per_segment: int = segment_frames("seed", 48, "At 24 fps, 48 frames is 2 s per seed.")
+    method: str = method_widget()
+    easing: str = easing_widget()
+    closed: bool = closed_chain("seed")
 
     @property
     def seed_list(self) -> list[int]:
@@ -200,13 +314,24 @@ class SeedVariations(NoiseWalk):
     """
 
     node_id: ClassVar[str] = "MeanderSeedVariations"
+    title: ClassVar[str] = "Seed Variations Walk Noise"
+    aliases: ClassVar[tuple[str, ...]] = ("variation seed", "latent walk", "seed travel", "bump seed", "slerp")
+    description: ClassVar[str] = (
+        "The starting noise of a walk that stays near one seed's image: each variation seed v gives the noise "
+        "slerp(noise(seed), noise(v), strength) (the variation seed of AUTOMATIC1111 and seed_travel's bump seed), "
+        "and the walk goes from one variation to the next, frames_per_variation frames apart. Strength 0.1 to 0.3 "
+        "keeps the picture and moves its details; frame i*F is exactly variation i. " + WALK_SAMPLER_NOTE)
     length_input: ClassVar[str] = "frames_per_variation"
-    seed: int = 1337
-    variation_seeds: str = "1, 2, 3, 4"
-    strength: float = 0.2
-    frames_per_variation: int = 24
-    easing: str = "linear"
-    closed: bool = True
+    seed: int = seed_widget("The seed whose image the walk stays near.", 1337)
+    variation_seeds: str = text("1, 2, 3, 4", "The variation seeds in order, separated by commas (at least 2): "
+                                "each gives one variation of the seed's image.")
+    strength: float = real(0.2, "How far each variation is from the seed's image: 0 is the seed's own image, 1 the "
+                           "variation seed's; 0.1 to 0.3 keeps the composition.", 0.0, 1.0, 0.01)
+    frames_per_variation: int = frames_input(24, "Frames from one variation to the next. At 24 fps, 24 frames is "
+                                             "1 s each.")
+    easing: str = easing_widget()
+    closed: bool = flag(True, "Closed: K*F frames that loop seamlessly. Open: (K-1)*F+1 frames ending on the last "
+                        "variation.", "loop back to the first variation", "open: end on the last variation")
 
     @property
     def variations(self) -> list[int]:
@@ -254,11 +379,23 @@ class NoiseLoop(NoiseWalk):
     """A seamless loop of N frames on a circle of noise (noise.circular_loop)."""
 
     node_id: ClassVar[str] = "MeanderNoiseLoop"
-    seed_x: int = 1337
-    seed_y: int = 42
-    frames: int = 48
-    radius: float = 1.0
-    centre_seed: int = 7
+    title: ClassVar[str] = "Circular Noise Loop"
+    aliases: ClassVar[tuple[str, ...]] = ("loop", "latent walk", "seamless loop", "circular walk")
+    description: ClassVar[str] = (
+        "The starting noise of a seamless loop of N frames: cos(phi) x + sin(phi) y with phi = 2 pi k / N, x and y "
+        "two seeds' noises (y made orthogonal to x), so every frame has exactly the noise's variance and the frame "
+        "after the last is the first. Radius below 1 circles around centre_seed's image instead. "
+        + WALK_SAMPLER_NOTE)
+    seed_x: int = seed_widget("Seed of frame 0 at radius 1: the loop starts and ends on the image KSampler makes "
+                              "with this seed.", 1337)
+    seed_y: int = seed_widget("Seed of the second direction of the circle (must differ from seed_x).", 42)
+    frames: int = frames_input(48, "Frames in one turn of the loop; the frame after the last would be frame 0, so "
+                               "the looping video has no repeated frame.", low=2)
+    radius: float = real(1.0, "1: a great circle through seed_x's image (the most change). Below 1: a circle of "
+                         "this radius around centre_seed's image (0.3 stays close to it, 0 is a still). Every frame "
+                         "keeps unit variance.", 0.0, 1.0, 0.01)
+    centre_seed: int = seed_widget("Seed of the image the loop circles around when radius < 1 (must differ from "
+                                   "seed_x and seed_y); unused at radius 1.", 7)
 
     def check(self) -> None:
         noise.check_circular_loop(self.seed_x, self.seed_y, self.frames, self.radius, self.centre_seed)
@@ -292,11 +429,20 @@ class TimedSeedWalk(NoiseWalk):
     """A seed walk at the frame times a time warp gives: frame k = interp(a, b, t_k)."""
 
     node_id: ClassVar[str] = "MeanderTimedSeedWalk"
+    title: ClassVar[str] = "Timed Seed Walk Noise"
+    aliases: ClassVar[tuple[str, ...]] = ("slerp", "seed travel", "keyframes")
+    description: ClassVar[str] = (
+        "Seed Walk Noise whose frame k sits at walk time t_k = W(k / (N - 1)) given by a time warp W (from Even "
+        "Re-timing or Audio Pacing) instead of an easing. Frame 0 is seed A's noise and the last frame seed B's, "
+        "exactly. " + WALK_SAMPLER_NOTE)
+    heads: ClassVar[tuple[Link, ...]] = (
+        Link("time_warp", "MEANDER_TIME_WARP", "The frame times: from Even Re-timing or Audio Pacing."),)
     linked: ClassVar[frozenset[str]] = frozenset({"time_warp"})
-    seed_a: int = 0
-    seed_b: int = 0
-    frames: int = 48
-    method: str = "slerp"
+    seed_a: int = seed_widget("Seed of the first frame: the same seed gives the same image as KSampler.")
+    seed_b: int = seed_widget("Seed of the last frame.")
+    frames: int = frames_input(48, "Frames in the whole walk, both seeds' frames included (any number: the warp is "
+                               "sampled at k / (N - 1)).", low=2)
+    method: str = method_widget()
     time_warp: retime.TimeWarp | None = None
     """Frame position u = k / (N - 1) -> walk time t; None: even times (what the editor previews)."""
 
@@ -322,16 +468,69 @@ class TimedSeedWalk(NoiseWalk):
 
 
 @dataclass(frozen=True)
+class FigureEightLoop(NoiseWalk):
+    """A seamless figure-eight of N frames through three seeds' noises (noise.figure_eight)."""
+
+    node_id: ClassVar[str] = "MeanderFigureEightLoop"
+    title: ClassVar[str] = "Figure-Eight Noise Loop"
+    aliases: ClassVar[tuple[str, ...]] = ("loop", "figure eight", "lissajous", "seamless loop", "latent walk")
+    description: ClassVar[str] = (
+        "The starting noise of a seamless loop of N frames that traces a figure eight: "
+        "cos^2(phi) x + sin(phi) y + cos(phi) sin(phi) z with phi = 2 pi k / N and x, y, z three seeds' noises made "
+        "orthogonal (Viviani's curve on the sphere of unit-variance noise). It crosses itself at seed_x's image "
+        "(frames 0 and N/2) and its two lobes turn at seed_y's image (frame N/4) and at the mirror of its noise "
+        "(frame 3N/4), so the video leaves seed_x's image twice, in two directions, and every frame has exactly the "
+        "noise's variance. " + WALK_SAMPLER_NOTE)
+    seed_x: int = seed_widget("Seed of the crossing: frames 0 and N/2 are the image KSampler makes with it.", 1337)
+    seed_y: int = seed_widget("Seed the lobes turn at: frame N/4 is (nearly) its image, frame 3N/4 its noise's "
+                              "mirror (must differ from seed_x).", 42)
+    seed_z: int = seed_widget("Seed of the lobes' width (must differ from seed_x and seed_y).", 7)
+    frames: int = frames_input(96, "Frames in one turn of the figure eight; the frame after the last would be frame "
+                               "0, so the looping video has no repeated frame.", low=4)
+
+    def check(self) -> None:
+        noise.check_figure_eight(self.seed_x, self.seed_y, self.seed_z, self.frames)
+
+    @property
+    def first_seed(self) -> int:
+        return self.seed_x
+
+    def progress(self, frames: range) -> Tensor:
+        return _even(frames, self.frames)
+
+    def noise_frames(self, frame_shape: Sequence[int], frames: range) -> Tensor:
+        return noise.figure_eight(self.seed_x, self.seed_y, self.seed_z, frame_shape, self.frames, frames.start,
+                                  len(frames))
+
+    def step_mix(self, frames: range) -> step_noise.StepMix:
+        """(cos^2 phi_k, sin phi_k, cos phi_k sin phi_k) on the three seeds' step noise: rows of unit length, as
+        independent streams need no Gram-Schmidt; frame 0 is seed_x's step noise bit for bit."""
+        phi = 2.0 * math.pi * self.progress(frames)
+        weights = torch.stack([torch.cos(phi) ** 2, torch.sin(phi), torch.cos(phi) * torch.sin(phi)], dim=1)
+        return step_noise.StepMix((self.seed_x, self.seed_y, self.seed_z), step_noise.unit_rows(weights))
+
+
+@dataclass(frozen=True)
 class Pan:
     """The motion of a pan (or wipe) across K latents of S latent pixels along an axis (windows.py)."""
 
-    motion: str = "pan"
-    axis: str = "width"
-    stride: float = 1.0
-    loop: bool = False
-    ping_pong: bool = False
-    easing: str = "linear"
-    subpixel: str = "round"
+    motion: str = choice(windows.MOTIONS, "pan", "pan: a window slides along the strip (the picture moves). wipe: "
+                         "the frame stays in place and the next latent replaces the current one from the far edge, "
+                         "row by row.")
+    axis: str = choice(windows.AXES, "width", "width: latents side by side, the pan runs left to right. height: "
+                       "stacked, the pan runs top to bottom.")
+    stride: float = real(1.0, "How far the window moves per frame, in latent pixels (1 latent pixel = 8 image "
+                         "pixels). Frames of an open pan: (K - 1) x latent size / stride + 1. Below 1 needs subpixel "
+                         "lerp or nlerp, or frames repeat.", 0.01, 4096.0, 0.125, 0.001)
+    loop: bool = flag(False, "Off: open pan from the first latent to the last (both are frames). On: the strip wraps "
+                      "(last latent joins the first) and the pan comes back to its start with no repeated frame, for "
+                      "a seamless loop.")
+    ping_pong: bool = flag(False, "Open pans only: play the pan forward then back (frames 0..N-1 then N-2..1).")
+    easing: str = easing_widget()
+    subpixel: str = choice(windows.SUBPIXEL, "round", "Offsets between whole latent pixels (slow strides, easing). "
+                           "round: exact slices, moves in 8-pixel steps. lerp: blends neighbouring latent pixels, "
+                           "smooth for sampled latents but noise loses variance (blurs) halfway. nlerp: keeps noise "
+                           "at unit variance, but makes it smoother along the axis.")
 
     def check_combos(self) -> None:
         check_choice("motion", self.motion, windows.MOTIONS)
@@ -358,10 +557,19 @@ class NoisePan(Pan, NoiseWalk):
     """A pan across the noises of K seeds side by side, one window per frame's starting noise."""
 
     node_id: ClassVar[str] = "MeanderNoisePan"
+    title: ClassVar[str] = "Noise Pan"
+    category: ClassVar[str] = "latent/meander/translate"
+    aliases: ClassVar[tuple[str, ...]] = ("latent walk", "pan", "loop", "translate")
+    description: ClassVar[str] = (
+        "Lays the noise of K seeds side by side and slides a window across it, one frame's starting noise per "
+        "window (as in 'Exploring the latent space'): the picture moves and changes as it goes. Frame 0 is exactly "
+        "KSampler's image for the first seed, the last frame the last seed's (open pan). " + STEP_NOISE_NOTE)
+    leading: ClassVar[tuple[str, ...]] = ("seeds",)
     length_input: ClassVar[str] = "stride"
-    seeds: str = "1337, 42"
-    width: int = 512
-    height: int = 512
+    seeds: str = text("1337, 42", "Seeds whose noise makes the strip, left to right (top to bottom), separated by "
+                      "commas: two or more for an open pan, one or more for a loop.")
+    width: int = pixels("width")
+    height: int = pixels("height")
 
     @property
     def seed_list(self) -> list[int]:
@@ -392,15 +600,68 @@ class NoisePan(Pan, NoiseWalk):
         return self.translate(z, frames)
 
 
+def embedding_method() -> Any:
+    return choice(embedding.METHODS, "slerp", "slerp: along the arc between the embeddings (keeps their size); "
+                  "lerp: straight line (the prompt interpolation of 'Beyond Static Image Generation').")
+
+
+def loop_widget() -> Any:
+    return flag(False, "Off: the walk ends on the last keyframe. On: after the last keyframe it walks back to the "
+                "first, and the frame after the last would be the first (a seamless loop).")
+
+
+def per_widget() -> Any:
+    return choice(embedding.PER, "token", "token: slerp each token's embedding row on its own (default); whole: "
+                  "slerp the whole T x 768 tensor as one vector. lerp is the same either way.")
+
+
+def pad_widget() -> Any:
+    return choice(embedding.PADDING, "repeat", "Prompts of different token lengths (77 vs 154): repeat pads as "
+                  "ComfyUI's sampler does (each keyframe keeps its own image); zeros pads with zero rows as "
+                  "ConditioningAverage does.")
+
+
 @dataclass(frozen=True)
-class PromptTravel(Walk):
+class KeyframeTravel(Walk):
+    """A walk through keyframe conditionings at frame positions (embedding.keyframe_walk does the embeddings)."""
+
+    category: ClassVar[str] = "latent/meander/prompt"
+    loop: bool = loop_widget()
+    method: str = embedding_method()
+    per: str = per_widget()
+    easing: str = easing_widget()
+    pad: str = pad_widget()
+
+    @property
+    def positions(self) -> list[int]:
+        """Each keyframe's frame."""
+        raise NotImplementedError
+
+    def progress(self, frames: range) -> Tensor:
+        return _keyframe_progress(self.positions, self.length, self.loop, self.easing, frames)
+
+
+@dataclass(frozen=True)
+class PromptTravel(KeyframeTravel):
     """A walk through the keyframe prompts of a schedule ('frame: prompt' lines)."""
 
     node_id: ClassVar[str] = "MeanderPromptTravel"
-    schedule: str = "0: a photograph of a dog\n47: a photograph of a cat"
-    frames: int = 0
-    loop: bool = False
-    easing: str = "linear"
+    title: ClassVar[str] = "Prompt Travel"
+    aliases: ClassVar[tuple[str, ...]] = ("prompt travel", "latent walk", "morph", "prompt interpolation")
+    description: ClassVar[str] = (
+        "Walks the text embedding through keyframe prompts ('0: a dog' / '47: a cat', one per line): each prompt is "
+        "encoded once, prompts of different lengths are padded, and the frames between keyframes interpolate the "
+        "embeddings (and SDXL's pooled output). One CONDITIONING holds a conditioning per frame, so one sampler run "
+        "renders the whole walk; a keyframe's frame is exactly its prompt's image. " + SAME_NOISE_NOTE + " "
+        + STEP_NOISE_NOTE)
+    heads: ClassVar[tuple[Link, ...]] = (
+        Link("clip", "CLIP", "The text encoder that encodes each keyframe prompt once."),)
+    leading: ClassVar[tuple[str, ...]] = ("schedule", "frames")
+    schedule: str = text("0: a photograph of a dog\n47: a photograph of a cat", "One keyframe per line, "
+                         "'frame: prompt' (frames counted from 0). Frames between keyframes travel from one prompt "
+                         "to the next.", multiline=True)
+    frames: int = integer(0, "Frames in the whole walk. 0: up to and including the last keyframe. More frames than "
+                          "that hold the last prompt (or, with loop, travel back to the first).")
 
     @property
     def keyframes(self) -> list[tuple[int, str]]:
@@ -428,9 +689,6 @@ class PromptTravel(Walk):
     def length(self) -> int:
         return self.frames or self.positions[-1] + 1
 
-    def progress(self, frames: range) -> Tensor:
-        return _keyframe_progress(self.positions, self.length, self.loop, self.easing, frames)
-
 
 def _keyframe_progress(positions: Sequence[int], total: int, closed: bool, easing: str, frames: range) -> Tensor:
     """(i + e(t)) / segments of frames between keyframes i and j at `positions` (embedding.keyframe_times)."""
@@ -441,35 +699,44 @@ def _keyframe_progress(positions: Sequence[int], total: int, closed: bool, easin
     return torch.where(held, torch.ones_like(out), out)[frames.start:frames.stop]
 
 
+MAX_CONDITIONINGS = 6
+"""Conditioning Travel's keyframe inputs: conditioning_1 .. conditioning_6, the first two required."""
+
+
 @dataclass(frozen=True)
-class ConditioningTravel(Walk):
+class ConditioningTravel(KeyframeTravel):
     """A chain through K connected keyframe conditionings, F frames per segment."""
 
     node_id: ClassVar[str] = "MeanderConditioningTravel"
+    title: ClassVar[str] = "Conditioning Travel"
+    aliases: ClassVar[tuple[str, ...]] = ("prompt travel", "morph", "conditioning interpolation")
+    description: ClassVar[str] = (
+        "Walks through 2 to 6 keyframe conditionings (any text encode node: CLIPTextEncode, CLIPTextEncodeSDXL, ...) "
+        "with frames_per_segment frames from each to the next: an open chain of K keyframes has (K - 1) F + 1 "
+        "frames, a loop K F. Embeddings and pooled outputs are interpolated; area, strength and mask must match "
+        "between keyframes and carry over. " + SAME_NOISE_NOTE)
+    heads: ClassVar[tuple[Link, ...]] = tuple(
+        Link(f"conditioning_{i}", "CONDITIONING", "Keyframe 1: the first frame." if i == 1 else "Keyframe 2."
+             if i == 2 else f"Keyframe {i} (optional: leave unconnected to end the chain earlier).", i > 2)
+        for i in range(1, MAX_CONDITIONINGS + 1))
+    leading: ClassVar[tuple[str, ...]] = ("frames_per_segment",)
     length_input: ClassVar[str] = "frames_per_segment"
-    keyframes: int
-    frames_per_segment: int = 24
-    loop: bool = False
-    easing: str = "linear"
+    key_prefix: ClassVar[str] = "conditioning_"
+    keyframes: int = 2
+    frames_per_segment: int = segment_frames("keyframe", 24)
 
     def check(self) -> None:
         embedding.chain_positions(self.keyframes, self.frames_per_segment, self.loop)
         check_choice("easing", self.easing, schedule.EASINGS)
 
     @property
+    def positions(self) -> list[int]:
+        return embedding.chain_positions(self.keyframes, self.frames_per_segment, self.loop)[0]
+
+    @property
     def length(self) -> int:
         return embedding.chain_positions(self.keyframes, self.frames_per_segment, self.loop)[1]
 
-    def progress(self, frames: range) -> Tensor:
-        positions, total = embedding.chain_positions(self.keyframes, self.frames_per_segment, self.loop)
-        return _keyframe_progress(positions, total, self.loop, self.easing, frames)
-
-    @classmethod
-    def from_inputs(cls, inputs: Mapping[str, Any]) -> Walk:
-        """Its keyframes are the connected conditioning_N inputs."""
-        keys = sum(1 for name, value in inputs.items() if name.startswith("conditioning_") and value is not None)
-        rest = {name: value for name, value in inputs.items() if not name.startswith("conditioning_")}
-        return super().from_inputs({**rest, "keyframes": keys})
 
 
 @dataclass(frozen=True)
@@ -481,14 +748,26 @@ class LatentWalk(Walk):
     """
 
     node_id: ClassVar[str] = "MeanderLatentWalk"
+    title: ClassVar[str] = "Latent Walk"
+    aliases: ClassVar[tuple[str, ...]] = ("slerp latents", "latent interpolate", "latent walk", "morph latents")
+    description: ClassVar[str] = (
+        "Walks through 2 to 4 keyframe latents from any source (VAE Encode, a sampler, a noise node) by slerp, nlerp "
+        "or lerp with easing, frames_per_segment frames from each to the next: open, (K-1)*F+1 frames ending on the "
+        "last keyframe, or closed, K*F frames back to the first. Frame i*F is keyframe i exactly. Each keyframe is "
+        "one latent (batch 1), all of one shape.")
+    heads: ClassVar[tuple[Link, ...]] = tuple(
+        Link(f"latent_{k}", "LATENT", f"Keyframe {k.upper()}: the latent the walk passes through"
+             + (" (optional: leave unconnected to end the chain earlier)." if i >= 2 else "."), i >= 2)
+        for i, k in enumerate("abcd"))
+    tails: ClassVar[tuple[str, ...]] = ("window",)
     length_input: ClassVar[str] = "frames_per_segment"
     key_prefix: ClassVar[str] = "latent_"
-    """The node's keyframe inputs are named key_prefix + a, b, c, d."""
-    keyframes: int
-    frames_per_segment: int = 24
-    method: str = "slerp"
-    easing: str = "linear"
-    closed: bool = False
+    keyframes: int = 2
+    frames_per_segment: int = frames_input(24, "Frames from one keyframe to the next. Open: (K-1)*F+1 frames in all, "
+                                           "closed: K*F.")
+    method: str = method_widget()
+    easing: str = easing_widget()
+    closed: bool = closed_chain("keyframe")
 
     def check(self) -> None:
         schedule.chain_length(self.keyframes, self.frames_per_segment, self.closed)
@@ -501,12 +780,10 @@ class LatentWalk(Walk):
     def progress(self, frames: range) -> Tensor:
         return _chain_progress(self.keyframes, self.frames_per_segment, self.closed, self.easing, frames)
 
-    @classmethod
-    def from_inputs(cls, inputs: Mapping[str, Any]) -> Walk:
-        """Its keyframes are the connected key_prefix inputs."""
-        keys = sum(1 for name, value in inputs.items() if name.startswith(cls.key_prefix) and value is not None)
-        rest = {name: value for name, value in inputs.items() if not name.startswith(cls.key_prefix)}
-        return super().from_inputs({**rest, "keyframes": keys})
+
+
+MAX_REFINE = 50
+"""The most fixed-point rounds per inverted step an image walk takes (latent_ops/inversion.invert_euler)."""
 
 
 @dataclass(frozen=True)
@@ -514,37 +791,130 @@ class ImageWalk(LatentWalk):
     """The image walk's layout: a chain through its K keyframe images' inverted noises (latent_ops/inversion)."""
 
     node_id: ClassVar[str] = "MeanderImageWalk"
+    title: ClassVar[str] = "Image Walk Noise"
+    aliases: ClassVar[tuple[str, ...]] = ("image interpolation", "unsampler", "inversion", "image morph",
+                                          "latent walk")
+    description: ClassVar[str] = (
+        "The starting noise of a walk between 2 to 4 keyframe images: each is VAE-encoded and inverted to the noise "
+        "from which the euler sampler, with this guider and these sigmas, makes it again (the sampler's ODE run "
+        "backwards, as an unsampler does); the noises are corrected towards unit Gaussians between the keyframes "
+        "(NoiseDiffusion: clipped at 3 RMS and re-normalised; the correction fades to nothing at each keyframe, "
+        "optionally mixed with fresh noise) and walked through like a seed chain. Sample with SamplerCustomAdvanced, "
+        "the same guider and sigmas, and euler: frame i*F re-creates keyframe i up to the reconstruction figure.")
+    heads: ClassVar[tuple[Link, ...]] = (
+        Link("guider", "GUIDER", "The guider the video is sampled with (CFGGuider: model, prompts, cfg): connect the "
+             "same one to SamplerCustomAdvanced."),
+        Link("sigmas", "SIGMAS", "The sampler's sigmas (BasicScheduler, denoise 1.0): connect the same ones to "
+             "SamplerCustomAdvanced. More steps invert more exactly."),
+        Link("vae", "VAE", "The VAE of the guider's model: encodes the keyframe images."),
+        *(Link(f"image_{k}", "IMAGE", f"Keyframe {k.upper()}: the image (all of one size: scale them with "
+               "ImageScale) the walk passes through"
+               + (" (optional: leave unconnected to end the chain earlier)." if i >= 2 else "."), i >= 2)
+          for i, k in enumerate("abcd")))
     key_prefix: ClassVar[str] = "image_"
+    frames_per_segment: int = frames_input(24, "Frames from one image to the next. Open: (K-1)*F+1 frames in all, "
+                                           "closed: K*F.")
+    closed: bool = closed_chain("image")
+    correction: float = real(1.0, "How far the frames between keyframes are pulled to unit Gaussians (outliers "
+                             "clipped at 3 RMS, re-normalised): the pull fades in and out within each segment, so the "
+                             "keyframes stay the inverted noises and re-create their images, and is this strong "
+                             "halfway between them (1: fully corrected, smoother frames; 0: the inverted noises' own "
+                             "walk).", 0.0, 1.0, 0.05)
+    fresh_noise: float = real(0.0, "Share of fresh noise of the seed mixed into every keyframe's noise (variance "
+                              "kept): 0.05 to 0.2 loosens the walk from the images; 0 keeps them.", 0.0, 1.0, 0.01)
+    seed: int = seed_widget("Seed of the fresh noise (and the NOISE's seed ComfyUI shows).")
+    refine: int = integer(2, "Fixed-point rounds per inverted step (one model call each): 0 is the unsampler's plain "
+                          "backward step; each round brings the keyframes closer to their images.", 0, MAX_REFINE)
 
 
 @dataclass(frozen=True)
-class PromptDrift(Walk):
+class PromptWalk(Walk):
+    """A walk around one prompt's embedding: `embedding_walker` gives each conditioning entry's frames."""
+
+    category: ClassVar[str] = "latent/meander/prompt"
+
+    def embedding_walker(self, frames: range) -> Callable[[Tensor], Tensor]:
+        """The function from an embedding e_0 (and each pooled output) to its frames `frames`: one seeded
+        generator for the whole call, so a conditioning's entries walk in directions drawn in turn."""
+        raise NotImplementedError
+
+    def generator(self) -> torch.Generator:
+        """The CPU generator of the walk's random direction(s)."""
+        return torch.Generator(device="cpu").manual_seed(self.seed)
+
+
+def direction_seed() -> Any:
+    return seed_widget("Seed of the walk's random direction(s); not the sampler's seed.")
+
+
+@dataclass(frozen=True)
+class PromptDrift(PromptWalk):
     """A straight drift from one prompt: e_k = e_0 + k step d (embedding.drift_walk)."""
 
     node_id: ClassVar[str] = "MeanderPromptDrift"
-    frames: int = 150
+    title: ClassVar[str] = "Prompt Drift"
+    aliases: ClassVar[tuple[str, ...]] = ("prompt travel", "latent walk", "drift")
+    description: ClassVar[str] = (
+        "Drifts a prompt's embedding in a straight line, e_k = e_0 + k * step * d, with d all ones (the owl walk: "
+        "150 frames of 0.002) or a seeded random direction of unit RMS. Frame 0 is the prompt's own image; the image "
+        "wanders off into style changes and finally noise. The pooled output (SDXL) drifts too. " + SAME_NOISE_NOTE)
+    heads: ClassVar[tuple[Link, ...]] = (
+        Link("conditioning", "CONDITIONING", "The prompt to start from (a text encoder's output)."),)
+    frames: int = frames_input(150, "Frames in the whole walk.")
+    step: float = real(0.002, "How far each frame moves along d, per embedding value (0.002: the owl walk; 150 frames "
+                       "then move 0.3 per value).", -1.0, 1.0, 0.0001)
+    direction: str = choice(embedding.DIRECTIONS, "ones", "ones: every value drifts the same way; random: a seeded "
+                            "direction of unit RMS.")
+    seed: int = direction_seed()
+
+    def check(self) -> None:
+        check_at_least("frames", self.frames, 1, "(frame 0 is the prompt's own image)")
+        check_choice("direction", self.direction, embedding.DIRECTIONS)
+
+    def progress(self, frames: range) -> Tensor:
+        return _even(frames, max(self.frames - 1, 1))
+
+    def embedding_walker(self, frames: range) -> Callable[[Tensor], Tensor]:
+        generator = self.generator()
+        return lambda e: embedding.drift_walk(e, self.frames, self.step, self.direction, generator, frames.start,
+                                              len(frames))
+
+
+@dataclass(frozen=True)
+class PromptCircle(PromptWalk):
+    """A closed circle around one prompt (embedding.circle_walk): frame k at phi_k = 2 pi k / N."""
+
+    node_id: ClassVar[str] = "MeanderPromptCircle"
+    title: ClassVar[str] = "Prompt Circle Loop"
+    aliases: ClassVar[tuple[str, ...]] = ("prompt travel", "loop", "circle")
+    description: ClassVar[str] = (
+        "Circles a prompt's embedding, e_k = e_0 + r (cos(phi_k) u + sin(phi_k) v) with phi_k = 2 pi k / N and seeded "
+        "orthonormal directions u, v scaled to the embedding's RMS: the image leaves the prompt and comes back, and "
+        "the frame after the last would be the first (a seamless loop). The pooled output (SDXL) circles too. "
+        + SAME_NOISE_NOTE)
+    heads: ClassVar[tuple[Link, ...]] = (
+        Link("conditioning", "CONDITIONING", "The prompt to circle (a text encoder's output)."),)
+    frames: int = frames_input(48, "Frames in one turn of the loop (no frame repeats at the seam).")
+    radius: float = real(0.1, "Size of the circle as a fraction of the embedding's own size (|e_k - e_0| = radius "
+                         "|e_0|); 0.05 to 0.2 keeps the prompt recognisable.", 0.0, 10.0, 0.01)
+    seed: int = direction_seed()
 
     def check(self) -> None:
         check_at_least("frames", self.frames, 1, "(frame 0 is the prompt's own image)")
 
     def progress(self, frames: range) -> Tensor:
-        return _even(frames, max(self.frames - 1, 1))
-
-
-@dataclass(frozen=True)
-class PromptCircle(PromptDrift):
-    """A closed circle around one prompt (embedding.circle_walk): frame k at phi_k = 2 pi k / N."""
-
-    node_id: ClassVar[str] = "MeanderPromptCircle"
-    frames: int = 48
-
-    def progress(self, frames: range) -> Tensor:
         return _even(frames, self.frames)
 
+    def embedding_walker(self, frames: range) -> Callable[[Tensor], Tensor]:
+        generator = self.generator()
+        return lambda e: embedding.circle_walk(e, self.frames, self.radius, generator, frames.start, len(frames))
+
+
 WALKS: dict[str, type[Walk]] = {cls.node_id: cls for cls in (
-    SeedWalk, SeedChainWalk, SeedVariations, NoiseLoop, TimedSeedWalk, NoisePan,
+    SeedWalk, SeedChainWalk, SeedVariations, NoiseLoop, FigureEightLoop, TimedSeedWalk, NoisePan,
     PromptTravel, ConditioningTravel, PromptDrift, PromptCircle, LatentWalk, ImageWalk)}
-"""Node id -> its walk. A Latent Pan is not here: its length depends on the batch it is given."""
+"""Node id -> its walk, in the order the nodes are listed: the one list of walk nodes (nodes/__init__.py
+registers one node per entry). A Latent Pan is not here: its length depends on the batch it is given."""
 
 BATCH_LENGTH = {"MeanderLatentPan": "the frame count follows the latents it is given (see it when the graph runs)"}
 """Walk nodes whose length no widget fixes, with what the editor says instead of a plan."""

@@ -2,36 +2,35 @@
 
 from __future__ import annotations
 
+from ..latent_ops import walks
 from . import routes
 from .analysis import MeanderTrajectoryPlot, MeanderWalkMetrics
 from .audio import MeanderAudioPacing, MeanderClickTrack
 from .comfy import ComfyExtension, io
+from .declared import walk_node
 from .fast_render import MeanderFastRender
 from .frames import MeanderPingPong
 from .image_walks import MeanderImageWalk, MeanderLatentWalk
-from .noise_walks import (
-    MeanderClipLoop,
-    MeanderNoiseLoop,
-    MeanderNoisyLatent,
-    MeanderSeedChainWalk,
-    MeanderSeedVariations,
-    MeanderSeedWalk,
-)
-from .prompt_walks import MeanderConditioningTravel, MeanderPromptCircle, MeanderPromptDrift, MeanderPromptTravel
-from .retime import MeanderEvenRetime, MeanderTimedSeedWalk
-from .translate import MeanderLatentPan, MeanderNoisePan
+from .noise_walks import MeanderClipLoop, MeanderNoisyLatent
+from .prompt_walks import MeanderConditioningTravel, MeanderPromptTravel
+from .retime import MeanderEvenRetime
+from .translate import MeanderLatentPan
 from .video import MeanderVideoSegment
 from .walk_sampler import MeanderWalkSampler
 
+OWN_WALK_NODES: dict[str, type[io.ComfyNode]] = {node.__name__: node for node in (
+    MeanderPromptTravel, MeanderConditioningTravel, MeanderLatentWalk, MeanderImageWalk)}
+"""Walks whose frames need more of ComfyUI than a noise or prompt walk: their nodes are written out
+(with schemas still built from their walk classes); every other walk's node is built (nodes/declared.py)."""
+
 NODES: list[type[io.ComfyNode]] = [
-    MeanderSeedWalk, MeanderSeedChainWalk, MeanderSeedVariations, MeanderNoiseLoop, MeanderClipLoop, MeanderNoisyLatent,
-    MeanderPingPong,
-    MeanderPromptTravel, MeanderConditioningTravel, MeanderPromptDrift, MeanderPromptCircle,
-    MeanderLatentPan, MeanderNoisePan, MeanderFastRender,
-    MeanderTimedSeedWalk, MeanderEvenRetime, MeanderAudioPacing, MeanderClickTrack,
+    *(OWN_WALK_NODES.get(node_id) or walk_node(walk) for node_id, walk in walks.WALKS.items()),
+    MeanderLatentPan, MeanderClipLoop, MeanderNoisyLatent, MeanderPingPong, MeanderFastRender,
+    MeanderEvenRetime, MeanderAudioPacing, MeanderClickTrack,
     MeanderWalkMetrics, MeanderTrajectoryPlot, MeanderVideoSegment, MeanderWalkSampler,
-    MeanderLatentWalk, MeanderImageWalk,
 ]
+"""Every node of the pack: one per walk of latent_ops.walks.WALKS (in its order), then the others. The one
+list of nodes: the tests derive theirs from it."""
 
 
 class MeanderExtension(ComfyExtension):

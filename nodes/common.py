@@ -8,26 +8,21 @@ from dataclasses import dataclass
 
 from torch import Tensor
 
-from ..latent_ops import interpolate, noise, schedule
-from ..latent_ops.walks import MAX_FRAMES, NoiseWalk
+from ..latent_ops import noise
+from ..latent_ops.inputs import MAX_FRAMES
+from ..latent_ops.walks import NoiseWalk, Pan
 from ..latent_ops.windows import LATENT_CHANNELS, LATENT_DOWNSCALE
 from .comfy import host_node, io
-from .validate import check_finite, check_noise_walk_memory
-
-MAX_RESOLUTION = 16384
+from .validate import (
+    NOISE_WALK_BYTES_PER_VALUE,
+    PAN_BYTES_PER_VALUE,
+    check_finite,
+    check_memory,
+    check_noise_walk_memory,
+)
 
 TimeWarp = io.Custom("MEANDER_TIME_WARP")
 """A latent_ops.retime.TimeWarp: frame position u = k / (N - 1) -> walk time t."""
-
-STEP_NOISE_NOTE = (
-    "Use a deterministic sampler (euler, heun, dpmpp_2m, ddim, lms, uni_pc): ancestral and SDE "
-    "samplers draw fresh noise over the whole batch at every step, so neighbouring frames jump."
-)
-WALK_SAMPLER_NOTE = (
-    "Deterministic samplers (euler, heun, dpmpp_2m, ddim, lms, uni_pc) keep the walk smooth; for ancestral and "
-    "SDE samplers pass them through Walk Sampler (Meander), which walks their step noise with the frames."
-)
-
 
 def seed_input(name: str, tooltip: str, default: int = 0) -> io.Int.Input:
     return io.Int.Input(name, default=default, min=0, max=noise.SEED_MAX, control_after_generate=False,
@@ -36,46 +31,6 @@ def seed_input(name: str, tooltip: str, default: int = 0) -> io.Int.Input:
 
 def warp_output(tooltip: str) -> io.Output:
     return TimeWarp.Output(display_name="time_warp", tooltip=tooltip)
-
-
-def noise_method_input() -> io.Combo.Input:
-    return io.Combo.Input(
-        "method",
-        options=list(interpolate.METHODS),
-        default="slerp",
-        tooltip="slerp: along the great circle, keeps the noise's variance (best). nlerp: straight line "
-        "rescaled to the endpoints' norm (unit variance; equal seeds stay still). lerp: straight line; middle "
-        "frames lose variance and blur.",
-    )
-
-
-def easing_input() -> io.Combo.Input:
-    return io.Combo.Input(
-        "easing",
-        options=list(schedule.EASINGS),
-        default="linear",
-        tooltip="How the walk's time runs between keyframes: linear is even speed; smoothstep and "
-        "cosine slow down at both ends; ease_in starts slow; ease_out ends slow.",
-    )
-
-
-def size_inputs() -> list[io.Int.Input]:
-    return [
-        io.Int.Input("width", default=512, min=16, max=MAX_RESOLUTION, step=8,
-                     tooltip="Image width in pixels (the latent is width / 8)."),
-        io.Int.Input("height", default=512, min=16, max=MAX_RESOLUTION, step=8,
-                     tooltip="Image height in pixels (the latent is height / 8)."),
-    ]
-
-
-def window_inputs() -> list[io.Int.Input]:
-    return [
-        io.Int.Input("start_frame", default=0, min=0, max=MAX_FRAMES - 1,
-                     tooltip="First frame of the walk to emit: render a long walk in windows. Frames are "
-                     "identical to the same frames of the whole walk."),
-        io.Int.Input("frame_count", default=0, min=0, max=MAX_FRAMES,
-                     tooltip="How many frames to emit from start_frame; 0 emits all the rest."),
-    ]
 
 
 def latent_shape_input() -> io.Latent.Input:
@@ -210,11 +165,36 @@ def noise_walk_output(walk: NoiseWalk, start_frame: int, frame_count: int, frame
     """The NOISE of the walk's window [start, start + count) and its empty LATENT.
 
     Refuses a window whose frames would not fit in memory (naming the input that sets the walk's
-    length when the window is the whole walk).
+    length when the window is the whole walk); a pan's window also holds its strip of noise.
     """
+    if isinstance(walk, Pan):
+        check_pan_size(walk, frame)
     frames = walk.window(start_frame, frame_count)
-    check_noise_walk_memory(len(frames), frame, walk.length_input if frame_count == 0 else "frame_count")
+    name = walk.length_input if frame_count == 0 else "frame_count"
+    if isinstance(walk, Pan):
+        check_pan_count(len(frames))
+        check_memory(name, len(frames), (NOISE_WALK_BYTES_PER_VALUE + PAN_BYTES_PER_VALUE) * frame.values,
+                     f"{frame.what} pan noise and latents", "the width and height or raise stride")
+    else:
+        check_noise_walk_memory(len(frames), frame, name)
     return io.NodeOutput(WalkNoise(walk, frames, frame.is_clip), frame.empty(len(frames)))
+
+
+def check_pan_count(count: int) -> None:
+    """A pan's window may not emit more than MAX_FRAMES frames."""
+    if count > MAX_FRAMES:
+        raise ValueError(f"the pan emits {count} frames, more than {MAX_FRAMES}: raise stride or set frame_count")
+
+
+def check_pan_size(walk: Pan, frame: FrameLatent) -> None:
+    """A noise pan's length follows its width and height, so a connected latent_shape must have that size."""
+    if frame.template is None:
+        return
+    h, w = frame.item_shape[-2:]
+    if (h, w) != (walk.height // LATENT_DOWNSCALE, walk.width // LATENT_DOWNSCALE):
+        raise ValueError(f"latent_shape is {w * LATENT_DOWNSCALE}x{h * LATENT_DOWNSCALE} pixels but width x height "
+                         f"is {walk.width}x{walk.height}: set width to {w * LATENT_DOWNSCALE} and height to "
+                         f"{h * LATENT_DOWNSCALE} (the pan's length follows them)")
 
 
 def frames_of(images: Tensor | None, latent: dict | None, what: str) -> Tensor | None:

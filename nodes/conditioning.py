@@ -15,12 +15,26 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from ..latent_ops import embedding, schedule
+from ..latent_ops import embedding
 from ..latent_ops.checks import check_choice
+from ..latent_ops.walks import KeyframeTravel
+from .comfy import io
 from .common import FrameLatent
 from .validate import PROMPT_WALK_BYTES_PER_VALUE, check_finite, check_memory
 
 Conditioning = list[list[Any]]
+
+
+def conditioning_walk_outputs() -> list[io.Output]:
+    """A prompt walk's outputs: one conditioning per frame, and the frames' empty latents."""
+    return [
+        io.Conditioning.Output(display_name="conditioning",
+                               tooltip="One conditioning per emitted frame (batch item k = frame k): the "
+                               "sampler's positive input, with a latent batch of the same frames."),
+        io.Latent.Output(display_name="latent",
+                         tooltip="An empty latent batch with one item per emitted frame, all with the seed's "
+                         "same noise in KSampler (batch_index 0): the sampler's latent_image."),
+    ]
 
 
 def same_noise_latent(count: int, frame: FrameLatent) -> dict:
@@ -117,29 +131,19 @@ def _keyframe_entries(keys: Sequence[tuple[str, Conditioning]]) -> list[list[tup
     return columns
 
 
-def walk_keyframes(
-    keys: Sequence[tuple[str, Conditioning]],
-    positions: Sequence[int],
-    frames: int,
-    loop: bool,
-    method: str,
-    per: str,
-    easing: str,
-    pad: str,
-    start_frame: int,
-    frame_count: int,
-    frame: FrameLatent,
-) -> Conditioning:
-    """The CONDITIONING of frames [start, start + count) of a walk through keyframe conditionings.
+def walk_keyframes(keys: Sequence[tuple[str, Conditioning]], walk: KeyframeTravel, frames: range,
+                   frame: FrameLatent) -> Conditioning:
+    """The CONDITIONING of the window `frames` of a walk through the (name, conditioning) keyframes `keys`,
+    at the walk's keyframe positions, with its loop, method, per, easing and padding.
 
     The window's frames (and their empty latents) are checked to fit in memory first.
     """
-    check_choice("pad", pad, embedding.PADDING)
+    check_choice("pad", walk.pad, embedding.PADDING)
     columns = _keyframe_entries(keys)
-    padded_columns = [embedding.pad_tokens([cond for cond, _ in column], pad) for column in columns]
+    padded_columns = [embedding.pad_tokens([cond for cond, _ in column], walk.pad) for column in columns]
     values = sum(padded[0][0].numel() + _pooled_values(column[0][1])
                  for column, padded in zip(columns, padded_columns, strict=True))
-    check_prompt_memory(len(schedule.window(frames, start_frame, frame_count)), values, frame_count, frame)
+    check_prompt_memory(len(frames), values, frame, walk.length_input if len(frames) == walk.length else "frame_count")
     out: Conditioning = []
     for column, padded in zip(columns, padded_columns, strict=True):
         conds = [cond for cond, _ in column]
@@ -147,13 +151,16 @@ def walk_keyframes(
         if "attention_mask" in extras and padded[0].shape[1] != conds[0].shape[1]:
             raise ValueError("these keyframes carry an attention_mask and have different token lengths: "
                              "use prompts of the same token length")
-        walked = embedding.keyframe_walk(padded, positions, frames, loop, method, per, easing, start_frame, frame_count)
+        out.append([walk_embeddings(walk, padded, frames), extras])
         if "pooled_output" in column[0][1]:
-            pooled = [e["pooled_output"] for _, e in column]
-            extras["pooled_output"] = embedding.keyframe_walk(
-                pooled, positions, frames, loop, method, per, easing, start_frame, frame_count)
-        out.append([walked, extras])
+            extras["pooled_output"] = walk_embeddings(walk, [e["pooled_output"] for _, e in column], frames)
     return out
+
+
+def walk_embeddings(walk: KeyframeTravel, keyframes: Sequence[Tensor], frames: range) -> Tensor:
+    """The window `frames` of the walk through one entry's keyframe embeddings (embedding.keyframe_walk)."""
+    return embedding.keyframe_walk(keyframes, walk.positions, walk.length, walk.loop, walk.method, walk.per,
+                                   walk.easing, frames.start, len(frames))
 
 
 def _pooled_values(extras: dict) -> int:
@@ -161,10 +168,10 @@ def _pooled_values(extras: dict) -> int:
     return pooled[0].numel() if isinstance(pooled, Tensor) else 0
 
 
-def check_prompt_memory(count: int, values_per_frame: int, frame_count: int, frame: FrameLatent) -> None:
+def check_prompt_memory(count: int, values_per_frame: int, frame: FrameLatent, name: str) -> None:
     """A prompt walk's window of `count` frames (conditioning of `values_per_frame` values and an
-    empty latent each) must fit in memory."""
-    check_memory("frames" if frame_count == 0 else "frame_count", count,
+    empty latent each) must fit in memory; `name` is the input to lower."""
+    check_memory(name, count,
                  PROMPT_WALK_BYTES_PER_VALUE * values_per_frame + 4 * frame.values,
                  f"{values_per_frame}-value conditioning and {frame.what} latents",
                  "the width and height, or use shorter prompts")
@@ -177,7 +184,7 @@ def walk_each_entry(conditioning: Conditioning, walk, count: int, frame_count: i
     """
     entries = _entries(conditioning, "conditioning")
     values = sum(cond[0].numel() + _pooled_values(extras) for cond, extras in entries)
-    check_prompt_memory(count, values, frame_count, frame)
+    check_prompt_memory(count, values, frame, "frames" if frame_count == 0 else "frame_count")
     out: Conditioning = []
     for cond, extras in entries:
         new = dict(extras)

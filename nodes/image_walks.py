@@ -10,35 +10,13 @@ import torch
 from torch import Tensor
 
 from ..latent_ops import inversion, noise, walks
-from ..latent_ops.walks import MAX_FRAMES
-from .comfy import host_node, io, schema
-from .common import FrameLatent, WalkNoise, easing_input, noise_method_input, seed_input, window_inputs
+from .comfy import host_node, io
+from .common import FrameLatent, WalkNoise
+from .declared import walk_schema
 from .validate import check_finite, check_noise_walk_memory
 
 KEY_NAMES = ("a", "b", "c", "d")
 """Keyframe inputs: a and b required, c and d optional."""
-
-
-def keyframe_inputs(make, prefix: str, what: str) -> list:
-    """The keyframe inputs prefix_a .. prefix_d of a walk node, the last two optional."""
-    return [make(f"{prefix}{k}", optional=i >= 2,
-                 tooltip=f"Keyframe {k.upper()}: the {what} the walk passes through"
-                 + (" (optional: leave unconnected to end the chain earlier)." if i >= 2 else "."))
-            for i, k in enumerate(KEY_NAMES)]
-
-
-def chain_inputs(what: str) -> list:
-    """frames_per_segment, method, easing and closed of a keyframe chain."""
-    return [
-        io.Int.Input("frames_per_segment", default=24, min=1, max=MAX_FRAMES,
-                     tooltip=f"Frames from one {what} to the next. Open: (K-1)*F+1 frames in all, closed: K*F."),
-        noise_method_input(),
-        easing_input(),
-        io.Boolean.Input("closed", default=False, label_on=f"loop back to the first {what}",
-                         label_off=f"open: end on the last {what}",
-                         tooltip=f"Closed: a last segment back to the first {what} (K*F frames, loops seamlessly). "
-                         f"Open: ends on the last {what} ((K-1)*F+1 frames)."),
-    ]
 
 
 def connected(prefix: str, values: dict) -> list[tuple[str, object]]:
@@ -72,33 +50,22 @@ class MeanderLatentWalk(io.ComfyNode):
 
     @classmethod
     def define_schema(cls) -> io.Schema:
-        return schema(
-            node_id="MeanderLatentWalk",
-            search_aliases=["slerp latents", "latent interpolate", "latent walk", "morph latents"],
-            display_name="Latent Walk (Meander)",
-            category="latent/meander",
-            description="Walks through 2 to 4 keyframe latents from any source (VAE Encode, a sampler, a noise "
-            "node) by slerp, nlerp or lerp with easing, frames_per_segment frames from each to the next: open, "
-            "(K-1)*F+1 frames ending on the last keyframe, or closed, K*F frames back to the first. Frame i*F is "
-            "keyframe i exactly. Each keyframe is one latent (batch 1), all of one shape.",
-            inputs=[*keyframe_inputs(io.Latent.Input, "latent_", "latent"), *chain_inputs("keyframe"),
-                    *window_inputs()],
-            outputs=[io.Latent.Output(display_name="frames", tooltip="The window's frames, one batch item each.")],
-        )
+        return walk_schema(walks.LatentWalk, [io.Latent.Output(
+            display_name="frames", tooltip="The window's frames, one batch item each.")])
 
     @classmethod
-    def execute(cls, frames_per_segment: int, method: str, easing: str, closed: bool, start_frame: int,
-                frame_count: int, **keys) -> io.NodeOutput:
-        named = connected("latent_", keys)
+    def execute(cls, start_frame: int, frame_count: int, **inputs) -> io.NodeOutput:
+        named = connected("latent_", inputs)
         latents = stack_keyframes([(n, v["samples"]) for n, v in named], "latent",
                                   "encode or sample every keyframe at the same width and height (and model)")
-        walk = walks.LatentWalk(len(named), frames_per_segment, method, easing, closed)
+        walk = walks.LatentWalk.from_inputs(inputs)
         window = walk.window(start_frame, frame_count)
         first = named[0][1]
         check_noise_walk_memory(len(window), FrameLatent.of(0, 0, first),
                                 walk.length_input if frame_count == 0 else "frame_count")
         frames = noise.chain_between(lambda i, _shape: latents[i].float().cpu(), len(named), latents.shape[1:],
-                                     frames_per_segment, method, easing, closed, window.start, len(window))
+                                     walk.frames_per_segment, walk.method, walk.easing, walk.closed, window.start,
+                                     len(window))
         out = {k: v for k, v in first.items() if k not in ("samples", "noise_mask", "batch_index")}
         out["samples"] = frames.to(device=latents.device, dtype=latents.dtype)
         return io.NodeOutput(out)
@@ -166,60 +133,22 @@ class MeanderImageWalk(io.ComfyNode):
 
     @classmethod
     def define_schema(cls) -> io.Schema:
-        return schema(
-            node_id="MeanderImageWalk",
-            search_aliases=["image interpolation", "unsampler", "inversion", "image morph", "latent walk"],
-            display_name="Image Walk Noise (Meander)",
-            category="latent/meander",
-            description="The starting noise of a walk between 2 to 4 keyframe images: each is VAE-encoded and "
-            "inverted to the noise from which the euler sampler, with this guider and these sigmas, makes it again "
-            "(the sampler's ODE run backwards, as an unsampler does); the noises are corrected towards unit "
-            "Gaussians between the keyframes (NoiseDiffusion: clipped at 3 RMS and re-normalised; the correction "
-            "fades to nothing at each keyframe, optionally mixed with fresh noise) and walked through like a seed "
-            "chain. Sample with SamplerCustomAdvanced, the same guider and sigmas, and euler: frame i*F re-creates "
-            "keyframe i up to the reconstruction figure.",
-            inputs=[
-                io.Guider.Input("guider", tooltip="The guider the video is sampled with (CFGGuider: model, prompts, "
-                                "cfg): connect the same one to SamplerCustomAdvanced."),
-                io.Sigmas.Input("sigmas", tooltip="The sampler's sigmas (BasicScheduler, denoise 1.0): connect the "
-                                "same ones to SamplerCustomAdvanced. More steps invert more exactly."),
-                io.Vae.Input("vae", tooltip="The VAE of the guider's model: encodes the keyframe images."),
-                *keyframe_inputs(io.Image.Input, "image_", "image (all of one size: scale them with ImageScale)"),
-                *chain_inputs("image"),
-                io.Float.Input("correction", default=1.0, min=0.0, max=1.0, step=0.05,
-                               tooltip="How far the frames between keyframes are pulled to unit Gaussians (outliers "
-                               "clipped at 3 RMS, re-normalised): the pull fades in and out within each segment, "
-                               "so the keyframes stay the inverted noises and re-create their images, and is this "
-                               "strong halfway between them (1: fully corrected, smoother frames; 0: the inverted "
-                               "noises' own walk)."),
-                io.Float.Input("fresh_noise", default=0.0, min=0.0, max=1.0, step=0.01,
-                               tooltip="Share of fresh noise of the seed mixed into every keyframe's noise (variance "
-                               "kept): 0.05 to 0.2 loosens the walk from the images; 0 keeps them."),
-                seed_input("seed", "Seed of the fresh noise (and the NOISE's seed ComfyUI shows)."),
-                io.Int.Input("refine", default=2, min=0, max=inversion.MAX_REFINE,
-                             tooltip="Fixed-point rounds per inverted step (one model call each): 0 is the "
-                             "unsampler's plain backward step; each round brings the keyframes closer to their "
-                             "images."),
-                *window_inputs(),
-            ],
-            outputs=[
-                io.Noise.Output(display_name="noise", tooltip="The walk's noise, frame k for batch item k: connect to "
-                                "SamplerCustomAdvanced (with the same guider and sigmas, and euler)."),
-                io.Latent.Output(display_name="latent", tooltip="An empty latent batch with one item per emitted "
-                                 "frame: the sampler's latent_image."),
-                io.String.Output(display_name="reconstruction",
-                                 tooltip="Per keyframe, |sampled back - input latent| / |input latent|: how far euler "
-                                 "from its corrected noise lands from the image's latent (0 = exactly)."),
-            ],
-        )
+        return walk_schema(walks.ImageWalk, [
+            io.Noise.Output(display_name="noise", tooltip="The walk's noise, frame k for batch item k: connect to "
+                            "SamplerCustomAdvanced (with the same guider and sigmas, and euler)."),
+            io.Latent.Output(display_name="latent", tooltip="An empty latent batch with one item per emitted frame: "
+                             "the sampler's latent_image."),
+            io.String.Output(display_name="reconstruction",
+                             tooltip="Per keyframe, |sampled back - input latent| / |input latent|: how far euler from "
+                             "its corrected noise lands from the image's latent (0 = exactly)."),
+        ])
 
     @classmethod
-    def execute(cls, guider, sigmas: Tensor, vae, frames_per_segment: int, method: str, easing: str, closed: bool,
-                correction: float, fresh_noise: float, seed: int, refine: int, start_frame: int, frame_count: int,
-                **keys) -> io.NodeOutput:
-        named = connected("image_", keys)
+    def execute(cls, guider, sigmas: Tensor, vae, start_frame: int, frame_count: int, **inputs) -> io.NodeOutput:
+        named = connected("image_", inputs)
         images = stack_keyframes(named, "image", "scale the images to one size (ImageScale) before the walk")
-        plan = walks.ImageWalk(len(named), frames_per_segment, method, easing, closed)
+        plan = walks.ImageWalk.from_inputs(inputs)
+        correction, fresh_noise, seed, refine = plan.correction, plan.fresh_noise, plan.seed, plan.refine
         window = plan.window(start_frame, frame_count)
         inversion.check_correction(correction, fresh_noise)  # before the model runs
         check_sigmas(sigmas)

@@ -1,24 +1,10 @@
-"""Walks with given frame times: even re-timing from a coarse render, and the timed seed walk."""
+"""Even re-timing from a coarse render: the time warp Timed Seed Walk Noise (latent_ops/walks.py) walks by."""
 
 from __future__ import annotations
 
-from ..latent_ops import metrics, retime, walks
-from ..latent_ops.walks import MAX_FRAMES
+from ..latent_ops import metrics, retime
 from .comfy import io, schema
-from .common import (
-    WALK_SAMPLER_NOTE,
-    FrameLatent,
-    TimeWarp,
-    frames_of,
-    latent_shape_input,
-    noise_method_input,
-    noise_walk_output,
-    noise_walk_outputs,
-    seed_input,
-    size_inputs,
-    warp_output,
-    window_inputs,
-)
+from .common import TimeWarp, frames_of, warp_output
 
 
 class MeanderEvenRetime(io.ComfyNode):
@@ -62,38 +48,3 @@ class MeanderEvenRetime(io.ComfyNode):
         d = metrics.step_distances(frames)
         times = None if coarse_time_warp is None else coarse_time_warp.frame_times(frames.shape[0])
         return io.NodeOutput(retime.even_warp(d, times).blend(strength))
-
-
-class MeanderTimedSeedWalk(io.ComfyNode):
-    """A seed walk whose frame times come from a time warp (even re-timing, audio pacing)."""
-
-    @classmethod
-    def define_schema(cls) -> io.Schema:
-        return schema(
-            node_id="MeanderTimedSeedWalk",
-            search_aliases=["slerp", "seed travel", "keyframes"],
-            display_name="Timed Seed Walk Noise (Meander)",
-            category="latent/meander",
-            description="Seed Walk Noise whose frame k sits at walk time t_k = W(k / (N - 1)) given by a time warp "
-            "W (from Even Re-timing or Audio Pacing) instead of an easing. Frame 0 is seed A's noise and the "
-            "last frame seed B's, exactly. " + WALK_SAMPLER_NOTE,
-            inputs=[
-                TimeWarp.Input("time_warp", tooltip="The frame times: from Even Re-timing or Audio Pacing."),
-                seed_input("seed_a", "Seed of the first frame: the same seed gives the same image as KSampler."),
-                seed_input("seed_b", "Seed of the last frame."),
-                io.Int.Input("frames", default=48, min=2, max=MAX_FRAMES,
-                             tooltip="Frames in the whole walk, both seeds' frames included (any number: the warp "
-                             "is sampled at k / (N - 1))."),
-                noise_method_input(),
-                *size_inputs(),
-                latent_shape_input(),
-                *window_inputs(),
-            ],
-            outputs=noise_walk_outputs(),
-        )
-
-    @classmethod
-    def execute(cls, time_warp, seed_a: int, seed_b: int, frames: int, method: str, width: int, height: int,
-                start_frame: int, frame_count: int, latent_shape: dict | None = None) -> io.NodeOutput:
-        walk = walks.TimedSeedWalk(seed_a, seed_b, frames, method, time_warp)
-        return noise_walk_output(walk, start_frame, frame_count, FrameLatent.of(width, height, latent_shape))

@@ -11,9 +11,9 @@ import comfy.model_management
 import folder_paths
 import torch
 
+from ..latent_ops.inputs import MAX_FRAMES
 from ..video_ops import segments
 from .comfy import io, schema, ui
-from .common import MAX_FRAMES
 
 SEGMENT_FOLDER_DEFAULT = "meander/long_walk"
 _WRITER = segments.SegmentWriter()

@@ -1,6 +1,7 @@
 """How ComfyUI loads the pack: V3 entry point only, prefixed node ids, tooltips everywhere."""
 
 import ast
+import sys
 from dataclasses import fields
 
 import pytest
@@ -8,15 +9,11 @@ import pytest
 from latent_ops import walks
 from scripts.bed import REPO, node_classes
 
-PACK_NODES = [
-    "MeanderSeedWalk", "MeanderSeedChainWalk", "MeanderSeedVariations", "MeanderNoiseLoop", "MeanderNoisyLatent",
-    "MeanderClipLoop", "MeanderPingPong",
-    "MeanderPromptTravel", "MeanderConditioningTravel", "MeanderPromptDrift", "MeanderPromptCircle",
-    "MeanderLatentPan", "MeanderNoisePan", "MeanderFastRender",
-    "MeanderTimedSeedWalk", "MeanderEvenRetime", "MeanderAudioPacing", "MeanderClickTrack",
-    "MeanderWalkMetrics", "MeanderTrajectoryPlot", "MeanderVideoSegment", "MeanderWalkSampler",
-    "MeanderLatentWalk", "MeanderImageWalk",
-]
+
+def pack_node_ids() -> list[str]:
+    """The node ids of the pack's one node list (nodes.NODES), as ComfyUI loaded the pack."""
+    package = node_classes()["MeanderSeedWalk"].__module__.rsplit(".", 1)[0]
+    return [node.GET_SCHEMA().node_id for node in sys.modules[package].NODES]
 
 
 def test_package_exports_only_the_entrypoint_and_web_directory():
@@ -27,19 +24,21 @@ def test_package_exports_only_the_entrypoint_and_web_directory():
     assert names == {"comfy_entrypoint", "WEB_DIRECTORY", "__all__"}
 
 
-@pytest.mark.parametrize("node_id", PACK_NODES)
-def test_node_is_registered_with_description_and_tooltips(comfy, node_info, node_id):
-    info = node_info(node_id)
-    assert info["description"] and info["display_name"].endswith("(Meander)")
-    assert info["category"].startswith("latent/meander")
-    for section in ("required", "optional"):
-        for name, spec in info["input"].get(section, {}).items():
-            assert spec[1].get("tooltip"), f"{node_id}.{name} has no tooltip"
-    assert all(info["output_tooltips"]), f"{node_id} has an output without tooltip"
+def test_every_node_is_registered_with_description_and_tooltips(comfy, node_info):
+    ids = pack_node_ids()
+    assert len(ids) == len(set(ids)) >= 25 and set(walks.WALKS) <= set(ids)
+    for node_id in ids:
+        info = node_info(node_id)
+        assert info["description"] and info["display_name"].endswith("(Meander)"), node_id
+        assert info["category"].startswith("latent/meander"), node_id
+        for section in ("required", "optional"):
+            for name, spec in info["input"].get(section, {}).items():
+                assert spec[1].get("tooltip"), f"{node_id}.{name} has no tooltip"
+        assert all(info["output_tooltips"]), f"{node_id} has an output without tooltip"
 
 
-def test_every_meander_node_is_listed_here(comfy):
-    assert sorted(n for n in node_classes() if n.startswith("Meander")) == sorted(PACK_NODES)
+def test_the_host_registers_exactly_the_node_list(comfy):
+    assert sorted(n for n in node_classes() if n.startswith("Meander")) == sorted(pack_node_ids())
 
 
 def test_search_aliases_where_the_host_has_them(comfy, node_info):
@@ -48,7 +47,7 @@ def test_search_aliases_where_the_host_has_them(comfy, node_info):
 
     from comfy_api.v0_0_2 import io
 
-    aliases = {alias for node_id in PACK_NODES for alias in node_info(node_id).get("search_aliases") or []}
+    aliases = {alias for node_id in pack_node_ids() for alias in node_info(node_id).get("search_aliases") or []}
     if "search_aliases" in {f.name for f in fields(io.Schema)}:
         assert {"slerp", "latent walk", "seed travel", "prompt travel", "loop", "morph"} <= aliases
         assert node_info("MeanderSeedWalk")["search_aliases"][0] == "slerp"
