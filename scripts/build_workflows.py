@@ -88,25 +88,45 @@ def _sample_decode_save(g: UIGraph, guider_src: tuple, model_src: tuple, vae_src
     g.group("5. Decode and save the video", [decode, video, save])
 
 
+KEEP_DETERMINISTIC = ("Keep a deterministic sampler (euler, dpmpp_2m, ddim...): ancestral and SDE samplers add new "
+                      "noise each step and the frames jump.")
+
+
+def _noise_walk(node_info: NodeInfo, node_id: str, values: dict, title: str, note: str, note_at: tuple,
+                prompt: str = "a lighthouse on a cliff at sunset, oil painting") -> dict:
+    """A noise walk's node at a fixed prompt through SamplerCustomAdvanced (euler), rendered to an mp4."""
+    g = UIGraph(node_info)
+    ckpt, pos, neg = _model_and_prompts(g, prompt)
+    walk = g.add(node_id, (440, 120), values, title=f"{title}: the frames' noise")
+    g.group("3. Walk", [walk])
+    name = node_id.removeprefix("Meander")
+    prefix = "meander/" + "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
+    _sample_and_save(g, ckpt, pos, neg, (walk, 0), (walk, 1), prefix, 820)
+    g.note(f"## {title}\n{note}\n\n{KEEP_DETERMINISTIC}", *note_at)
+    return g.to_json()
+
+
 def seed_walk(node_info: NodeInfo) -> dict:
     """A walk between two seeds' noise at a fixed prompt, rendered to an mp4."""
-    g = UIGraph(node_info)
-    ckpt, pos, neg = _model_and_prompts(g, "a lighthouse on a cliff at sunset, oil painting")
-    walk = g.add("MeanderSeedWalk", (440, 120), {"seed_a": 1337, "seed_b": 42, "frames": 48},
-                 title="Seed walk: the frames' noise")
-    g.group("3. Walk", [walk])
-    _sample_and_save(g, ckpt, pos, neg, (walk, 0), (walk, 1), "meander/seed_walk", 820)
-    g.note(
-        "## Seed walk\n"
-        "The starting noise walks from **seed_a**'s to **seed_b**'s along a great circle (slerp), so "
-        "every frame is a sharp image and frame 0 / the last frame are exactly what KSampler makes "
-        "with those seeds.\n\n"
-        "**Change:** the checkpoint (1), the prompts (2), `seed_a`, `seed_b`, `frames` and the size "
-        "(3), `fps` (5). 48 frames at 24 fps is a 2 s clip.\n\n"
-        "Keep a deterministic sampler (euler, dpmpp_2m, ddim...): ancestral and SDE samplers add new "
-        "noise each step and the frames jump.",
-        (440, 620), (340, 300))
-    return g.to_json()
+    return _noise_walk(node_info, "MeanderSeedWalk", {"seed_a": 1337, "seed_b": 42, "frames": 48}, "Seed walk",
+                       "The starting noise walks from **seed_a**'s to **seed_b**'s along a great circle (slerp), so "
+                       "every frame is a sharp image and frame 0 / the last frame are exactly what KSampler makes "
+                       "with those seeds.\n\n"
+                       "**Change:** the checkpoint (1), the prompts (2), `seed_a`, `seed_b`, `frames` and the size "
+                       "(3), `fps` (5). 48 frames at 24 fps is a 2 s clip.", ((440, 620), (340, 300)))
+
+
+def figure_eight_loop(node_info: NodeInfo) -> dict:
+    """A seamless figure-eight loop through three seeds' noises, rendered to an mp4."""
+    return _noise_walk(node_info, "MeanderFigureEightLoop", {"seed_x": 1337, "seed_y": 42, "seed_z": 7, "frames": 96},
+                       "Figure-eight noise loop",
+                       "The starting noise traces a figure eight on the sphere of unit-variance noise (Viviani's "
+                       "curve through three seeds' noises): it leaves **seed_x**'s image, turns at **seed_y**'s, "
+                       "comes back through seed_x's image in the other direction, turns at the mirror of seed_y's "
+                       "noise and closes, with no repeated frame. Frame 0 is exactly KSampler's image for seed_x.\n\n"
+                       "**Change:** the checkpoint (1), the prompts (2), the seeds, `frames` and the size (3), "
+                       "`fps` (5). 96 frames at 24 fps is a 4 s loop.", ((440, 520), (340, 360)),
+                       "a koi pond seen from above, ukiyo-e woodblock print")
 
 
 def ancestral_walk(node_info: NodeInfo) -> dict:
@@ -220,15 +240,9 @@ def panorama_pan(node_info: NodeInfo) -> dict:
 
 def seed_chain_walk(node_info: NodeInfo) -> dict:
     """A walk through a list of seeds' noise at a fixed prompt (the walk of stablediffusionwalk.py), as an mp4."""
-    g = UIGraph(node_info)
-    ckpt, pos, neg = _model_and_prompts(g, "a lighthouse on a cliff at sunset, oil painting")
-    walk = g.add("MeanderSeedChainWalk", (440, 120),
-                 {"seeds": "1337, 42, 7, 2024", "frames_per_segment": 48, "closed": False},
-                 title="Seed chain walk: the frames' noise")
-    g.group("3. Walk", [walk])
-    _sample_and_save(g, ckpt, pos, neg, (walk, 0), (walk, 1), "meander/seed_chain_walk", 820)
-    g.note(
-        "## Seed chain walk\n"
+    return _noise_walk(
+        node_info, "MeanderSeedChainWalk", {"seeds": "1337, 42, 7, 2024", "frames_per_segment": 48, "closed": False},
+        "Seed chain walk",
         "The starting noise walks through the noises of a list of **seeds**, `frames_per_segment` frames "
         "from each to the next, along great circles (slerp). Frame i x F is exactly what KSampler makes "
         "with seed i; no frame repeats at a joint.\n\n"
@@ -236,35 +250,22 @@ def seed_chain_walk(node_info: NodeInfo) -> dict:
         "`frames_per_segment` and the size (3), `fps` (5). 4 seeds x 48 frames = 145 frames, 6 s at 24 fps. "
         "Switch `closed` on to return to the first seed: a seamless loop of K x F frames.\n\n"
         "**Long walks:** render in windows: set `frame_count` (e.g. 48) and queue once per window with "
-        "`start_frame` = 0, 48, 96, ...; each run saves its own clip.\n\n"
-        "Keep a deterministic sampler (euler, dpmpp_2m, ddim...): ancestral and SDE samplers add new "
-        "noise each step and the frames jump.",
-        (440, 460), (340, 420))
-    return g.to_json()
+        "`start_frame` = 0, 48, 96, ...; each run saves its own clip.", ((440, 460), (340, 420)))
 
 
 def seed_variations(node_info: NodeInfo) -> dict:
     """A walk that stays near one seed's image through its variations, looping, as an mp4."""
-    g = UIGraph(node_info)
-    ckpt, pos, neg = _model_and_prompts(g, "a lighthouse on a cliff at sunset, oil painting")
-    walk = g.add("MeanderSeedVariations", (440, 120),
-                 {"seed": 1337, "variation_seeds": "1, 2, 3, 4", "strength": 0.2, "frames_per_variation": 24,
-                  "closed": True},
-                 title="Seed variations: the frames' noise")
-    g.group("3. Walk", [walk])
-    _sample_and_save(g, ckpt, pos, neg, (walk, 0), (walk, 1), "meander/seed_variations", 820)
-    g.note(
-        "## Seed variations\n"
+    return _noise_walk(
+        node_info, "MeanderSeedVariations", {"seed": 1337, "variation_seeds": "1, 2, 3, 4", "strength": 0.2,
+                                             "frames_per_variation": 24, "closed": True},
+        "Seed variations",
         "The picture of **seed** stays; its details move. Each variation seed v gives the noise "
         "slerp(noise(seed), noise(v), strength), the variation seed of AUTOMATIC1111 at that strength, and "
         "the walk goes from one variation to the next, `frames_per_variation` frames apart, back to the first "
         "(`closed`): 4 variations x 24 frames = a 4 s loop at 24 fps.\n\n"
         "**Change:** the checkpoint (1), the prompts (2), `seed` (found with KSampler), `strength` (0.1 to 0.3 "
-        "keeps the composition; 0 is the seed's own image), `variation_seeds` and the size (3), `fps` (5).\n\n"
-        "Keep a deterministic sampler (euler, dpmpp_2m, ddim...): ancestral and SDE samplers add new "
-        "noise each step and the frames jump.",
-        (440, 460), (340, 420))
-    return g.to_json()
+        "keeps the composition; 0 is the seed's own image), `variation_seeds` and the size (3), `fps` (5).",
+        ((440, 460), (340, 420)))
 
 
 def noise_loop(node_info: NodeInfo) -> dict:
@@ -819,6 +820,12 @@ BUNDLED: dict[str, Bundled] = {
         Thumbnail("Circular noise loop",
                   "cos/sin of two seeds' noise: a seamless circle, the frame after the last is the first",
                   lambda: [Paths([Walk("24 frames", noise.circular_loop(1, 2, LATENT, 24))], closed=True)]),
+        (("frames", "4"),), 4),
+    "meander_figure_eight_loop": Bundled(
+        figure_eight_loop,
+        Thumbnail("Figure-eight noise loop", "a seamless figure eight through three seeds' noises: it crosses "
+                  "seed_x's image twice", lambda: [Paths([Walk("48 frames", noise.figure_eight(1, 2, 3, LATENT, 48))],
+                                                         closed=True)]),
         (("frames", "4"),), 4),
     "meander_prompt_travel": Bundled(
         prompt_travel,

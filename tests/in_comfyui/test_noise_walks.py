@@ -103,6 +103,31 @@ def test_loop_node_noise_is_the_latent_ops_loop_for_any_channel_count(comfy):
     assert torch.equal(frames, noise.circular_loop(3, 4, (16, 6, 8), 9, 0.4, 5, 2, 5))
 
 
+def eight_node(frames=8, start_frame=0, frame_count=0) -> dict:
+    return {"class_type": "MeanderFigureEightLoop", "inputs": {
+        "seed_x": 11, "seed_y": 22, "seed_z": 33, "frames": frames, "width": graphs.SIZE, "height": graphs.SIZE,
+        "start_frame": start_frame, "frame_count": frame_count}}
+
+
+def test_figure_eight_crosses_at_ksamplers_image_twice(comfy, plain):
+    """Frames 0 and N/2 are the crossing: KSampler's image for seed_x (bit for bit at frame 0, rendered alone as
+    KSampler renders it: a batch of 8 rounds differently on the CPU)."""
+    assert torch.equal(custom(comfy, eight_node(frame_count=1)), plain(11))
+    frames = custom(comfy, eight_node())
+    assert frames.shape[0] == 8
+    assert (frames[4] - frames[0]).abs().max() <= 1e-4 * frames[0].abs().max()
+    assert (frames[2] - frames[0]).abs().max() > 0.1 * frames[0].abs().max()
+
+
+def test_figure_eight_window_noise_is_the_latent_ops_figure_eight(comfy):
+    out = comfy.node_class("MeanderFigureEightLoop").execute(seed_x=3, seed_y=4, seed_z=5, frames=12, width=64,
+                                                             height=48, start_frame=3, frame_count=4)
+    walk_noise, latent = out.args if hasattr(out, "args") else out.result
+    assert latent["samples"].shape == (4, 4, 6, 8) and walk_noise.seed == 3
+    frames = walk_noise.generate_noise({"samples": torch.zeros(4, 16, 6, 8)})
+    assert torch.equal(frames, noise.figure_eight(3, 4, 5, (16, 6, 8), 12, 3, 4))
+
+
 def test_noisy_latent_refuses_flow_models(comfy):
     graph = ksampler_advanced(chain_node(), model_ref=("10", 0))
     graph["10"] = {"class_type": "ModelSamplingSD3", "inputs": {"model": ["1", 0], "shift": 3.0}}

@@ -254,3 +254,38 @@ def test_clip_loop_puts_the_clip_frames_on_the_circle():
 def test_clip_loop_refuses_a_shape_without_frames():
     with pytest.raises(ValueError, match=r"a clip's shape is C x T x H x W, got \(16, 8\)"):
         noise.clip_loop(3, 4, (16, 8))
+
+
+def test_figure_eight_crosses_at_seed_x_turns_at_seed_y_and_keeps_the_norm():
+    """Viviani's curve: frames 0 and N/2 are seed_x's noise, N/4 and 3N/4 seed_y's (made orthogonal) and its
+    mirror, every frame has |x| exactly (cos^4 + sin^2 + cos^2 sin^2 = 1)."""
+    shape = (4, 16, 16)
+    eight = noise.figure_eight(5, 6, 7, shape, 16)
+    x, y = noise.seed_noise(5, shape), noise.seed_noise(6, shape)
+    assert eight.shape == (16, *shape) and eight.dtype == torch.float32
+    assert torch.equal(eight[0], x)
+    assert torch.allclose(eight[8], x, atol=1e-6)
+    assert torch.allclose(eight[12], -eight[4], atol=1e-6)
+    assert torch.nn.functional.cosine_similarity(eight[4].flatten(), y.flatten(), dim=0) > 0.99
+    norms = eight.double().flatten(1).norm(dim=1) / x.double().norm()
+    assert torch.allclose(norms, torch.ones(16, dtype=torch.float64), atol=1e-6)
+
+
+def test_figure_eight_is_a_smooth_loop_whose_windows_are_slices():
+    """The step from the last frame back to frame 0 is no longer than the steps along the curve, and any
+    window equals the same frames of the whole loop."""
+    shape = (4, 8, 8)
+    eight = noise.figure_eight(1, 2, 3, shape, 24).double().flatten(1)
+    steps = (eight.roll(-1, dims=0) - eight).norm(dim=1)
+    assert steps[-1] <= steps.max() + 1e-9 and steps.min() > 0
+    assert torch.equal(noise.figure_eight(1, 2, 3, shape, 24, 5, 7), noise.figure_eight(1, 2, 3, shape, 24)[5:12])
+
+
+@pytest.mark.parametrize(("seeds", "frames", "message"), [
+    ((1, 2, 3), 3, r"^frames must be >= 4 for a figure eight"),
+    ((1, 1, 3), 8, r"^seed_y must differ from seed_x \(both are 1\)"),
+    ((1, 2, 1), 8, r"^seed_z must differ from seed_x and seed_y \(got 1\)"),
+])
+def test_figure_eight_refuses_what_makes_no_figure_eight(seeds, frames, message):
+    with pytest.raises(ValueError, match=message):
+        noise.figure_eight(*seeds, (4, 8, 8), frames)

@@ -19,6 +19,7 @@ WALKS = [
     walks.NoiseLoop(1, 2, 8),
     walks.NoiseLoop(1, 2, 8, 0.4, 9),
     walks.TimedSeedWalk(1, 2, 6, "slerp"),
+    walks.FigureEightLoop(1, 2, 3, 12),
 ]
 
 

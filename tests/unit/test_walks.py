@@ -18,6 +18,7 @@ PAN = {"motion": "pan", "axis": "width", "stride": 16.0, "loop": False, "ping_po
     ("MeanderSeedVariations", {"seed": 5, "variation_seeds": "1 2 3", "strength": 0.2, "frames_per_variation": 3,
                                "closed": True}, 9),
     ("MeanderNoiseLoop", {"seed_x": 1, "seed_y": 2, "frames": 10}, 10),
+    ("MeanderFigureEightLoop", {"seed_x": 1, "seed_y": 2, "seed_z": 3, "frames": 12}, 12),
     ("MeanderNoisePan", {**PAN, "seeds": "1, 2"}, 5),
     ("MeanderNoisePan", {**PAN, "seeds": "1, 2", "ping_pong": True}, 8),
     ("MeanderPromptTravel", {"schedule": "0: a dog\n6: a cat", "frames": 0}, 7),
