@@ -144,15 +144,9 @@ class KeyframeNoiseWalk(NoiseWalk):
                              f"{tuple(self.keyframes.shape[1:])}: connect the image walk's latent output to the "
                              "sampler's latent_image, and sample with the guider whose model the images were "
                              "inverted with")
-        inverted = self._chain(self.keyframes, frame_shape, frames)
+        inverted = self.plan.chain(self.keyframes, frames)
         if self.corrected is None:
             return inverted
         _, tau = schedule.chain_times(len(self.keyframes), self.plan.frames_per_segment, self.plan.closed, frames)
         fade = torch.sin(math.pi * tau).float().reshape(-1, *([1] * len(frame_shape)))
-        return inverted + fade * (self._chain(self.corrected, frame_shape, frames) - inverted)
-
-    def _chain(self, keyframes: Tensor, frame_shape: Sequence[int], frames: range) -> Tensor:
-        """Frames `frames` of the plan's chain through `keyframes` (noise.chain_between)."""
-        keys = keyframes.float().cpu()
-        return noise.chain_between(lambda i, _shape: keys[i], len(keys), frame_shape, self.plan.frames_per_segment,
-                                   self.plan.method, self.plan.easing, self.plan.closed, frames.start, len(frames))
+        return inverted + fade * (self.plan.chain(self.corrected, frames) - inverted)

@@ -780,6 +780,11 @@ class LatentWalk(Walk):
     def progress(self, frames: range) -> Tensor:
         return _chain_progress(self.keyframes, self.frames_per_segment, self.closed, self.easing, frames)
 
+    def chain(self, keyframes: Tensor, frames: range) -> Tensor:
+        """Frames `frames` of this chain through the (K, *S) `keyframes` (noise.chain_between), float32 on the CPU."""
+        keys = keyframes.float().cpu()
+        return noise.chain_between(lambda i, _shape: keys[i], len(keys), keys.shape[1:], self.frames_per_segment,
+                                   self.method, self.easing, self.closed, frames.start, len(frames))
 
 
 MAX_REFINE = 50

@@ -9,7 +9,7 @@ import comfy.utils
 import torch
 from torch import Tensor
 
-from ..latent_ops import inversion, noise, walks
+from ..latent_ops import inversion, walks
 from .comfy import host_node, io
 from .common import FrameLatent, WalkNoise
 from .declared import walk_schema
@@ -63,9 +63,7 @@ class MeanderLatentWalk(io.ComfyNode):
         first = named[0][1]
         check_noise_walk_memory(len(window), FrameLatent.of(0, 0, first),
                                 walk.length_input if frame_count == 0 else "frame_count")
-        frames = noise.chain_between(lambda i, _shape: latents[i].float().cpu(), len(named), latents.shape[1:],
-                                     walk.frames_per_segment, walk.method, walk.easing, walk.closed, window.start,
-                                     len(window))
+        frames = walk.chain(latents, window)
         out = {k: v for k, v in first.items() if k not in ("samples", "noise_mask", "batch_index")}
         out["samples"] = frames.to(device=latents.device, dtype=latents.dtype)
         return io.NodeOutput(out)
