@@ -229,15 +229,20 @@ def keyframe_walk(
     interp(keys[i], keys[j], e(t)) for easing e, so frame p_i is keys[i] exactly. All keys must
     share one shape (pad them first with pad_tokens). Shape (count, ...), dtype of keys[0].
     """
+    idx = schedule.window(frames, start_frame, frame_count)
+    return keyframe_walk_at(keys, positions, frames, torch.arange(idx.start, idx.stop), closed, method, per, easing)
+
+
+def keyframe_walk_at(keys: Sequence[Tensor], positions: Sequence[int], frames: int, at: Tensor, closed: bool = False,
+                     method: str = "slerp", per: str = "token", easing: str = "linear") -> Tensor:
+    """The frames `at` (int64 indices in 0..N-1) of keyframe_walk's walk of N = `frames` frames."""
     shapes = {tuple(k.shape) for k in keys}
     if len(shapes) != 1:
         raise ValueError(f"keyframe embeddings must share one shape (pad them first), got {sorted(shapes)}")
-    idx = schedule.window(frames, start_frame, frame_count)
     i, j, t = keyframe_times(positions, frames, closed)
-    i, j = i[idx.start : idx.stop], j[idx.start : idx.stop]
-    t = schedule.ease(t[idx.start : idx.stop], easing)
+    i, j, t = i[at], j[at], schedule.ease(t[at], easing)
     first = keys[0]
-    out = torch.empty((len(idx), *first.shape[1:]), dtype=first.dtype, device=first.device)
+    out = torch.empty((len(at), *first.shape[1:]), dtype=first.dtype, device=first.device)
     pairs = torch.unique(torch.stack([i, j], dim=1), dim=0)
     for a_index, b_index in pairs.tolist():
         sel = ((i == a_index) & (j == b_index)).nonzero().flatten()
@@ -248,6 +253,24 @@ def keyframe_walk(
         b = keys[b_index].to(first.device)
         out[sel.to(first.device)] = interpolate_embeddings(a, b, t[sel], method, per).to(first.dtype)
     return out
+
+
+def timeline_frames(latent_frames: int, frames_per_latent: int, closed: bool = False) -> tuple[Tensor, int]:
+    """Where a video's R = T regions sit on its timeline: (the video frame of each region, the walk's length).
+
+    ComfyUI's context windows with split_conds_to_windows give a window over latent frames a..b the
+    conditioning entry floor((a + b) / (2 T) * R) of R entries (comfy/context_windows.py,
+    get_region_index); with R = T that is entry floor((a + b) / 2), the window's middle latent frame,
+    so any two windows whose middles differ get different points of the walk. Latent frame r is video
+    frame r c (c = frames_per_latent, the model's time compression: Wan 4, LTX 8). An open walk spans
+    the video's N = (T - 1) c + 1 frames; a closed one N = T c, so region T would be region 0 again.
+    """
+    if latent_frames < 1:
+        raise ValueError(f"the video has {latent_frames} latent frames: connect a video latent with frames")
+    if frames_per_latent < 1:
+        raise ValueError(f"frames_per_latent must be >= 1, got {frames_per_latent}")
+    total = latent_frames * frames_per_latent if closed else (latent_frames - 1) * frames_per_latent + 1
+    return torch.arange(latent_frames, dtype=torch.int64) * frames_per_latent, total
 
 
 # ---------------------------------------------------------------------------------------------

@@ -740,6 +740,115 @@ class ConditioningTravel(KeyframeTravel):
 
 
 @dataclass(frozen=True)
+class VideoTravel(KeyframeTravel):
+    """Prompt travel along one video's timeline: T entries, one per latent frame, for ComfyUI's context windows.
+
+    Entry r is the walk through the keyframes at video frame r c (embedding.timeline_frames), so a
+    context window with split_conds_to_windows samples with the point of the walk at its middle.
+    """
+
+    tails: ClassVar[tuple[str, ...]] = ()
+    latent_frames: int = 1
+    """T, the connected video latent's latent frames (not a widget)."""
+    frames_per_latent: int = integer(4, "Video frames per latent frame: the video model's time compression (Wan 4, "
+                                     "LTX 8). Keyframe frames are video frames; latent frame r is video frame "
+                                     "r x this.", 1, 64)
+
+    @property
+    def timeline(self) -> tuple[Tensor, int]:
+        """(each region's video frame, the walk's length in video frames)."""
+        return embedding.timeline_frames(self.latent_frames, self.frames_per_latent, self.loop)
+
+    @property
+    def length(self) -> int:
+        return self.timeline[1]
+
+    def check(self) -> None:
+        last, video = self.positions[-1], (self.latent_frames - 1) * self.frames_per_latent + 1
+        if last >= video:
+            raise ValueError(f"{self.keyframe_input}: the keyframe at video frame {last} is past the video's end: its "
+                             f"{self.latent_frames} latent frames are {video} video frames (0..{video - 1}) at "
+                             f"{self.frames_per_latent} per latent frame: move the keyframe earlier or make the video "
+                             "longer (its empty latent's length)")
+        check_choice("easing", self.easing, schedule.EASINGS)
+
+
+@dataclass(frozen=True)
+class VideoPromptTravel(VideoTravel):
+    """Video prompt travel from a keyframe schedule in video frames ('frame: prompt' lines)."""
+
+    node_id: ClassVar[str] = "MeanderVideoPromptTravel"
+    title: ClassVar[str] = "Video Prompt Travel"
+    aliases: ClassVar[tuple[str, ...]] = ("prompt travel", "prompt schedule", "batch prompt schedule", "wan",
+                                          "context windows")
+    description: ClassVar[str] = (
+        "Prompt travel along ONE video's timeline for video models (Wan, LTX) sampled in ComfyUI's context windows: "
+        "keyframe prompts at video frames ('0: a forest in spring' / '120: the same forest in winter'), and one "
+        "conditioning entry per latent frame of the connected video latent, entry r the walk at video frame "
+        "r x frames_per_latent. With the model patched by WanContextWindowsManual (or LTXVContextWindows) with "
+        "split_conds_to_windows on, every window samples with the point of the walk at its middle, so the video "
+        "changes along its own time axis. loop walks back to the first prompt (pair it with the uniform_looped "
+        "schedule and closed_loop for a seamless loop). Needs a ComfyUI whose context windows split "
+        "conditionings (not 0.3.75).")
+    heads: ClassVar[tuple[Link, ...]] = (
+        Link("clip", "CLIP", "The text encoder that encodes each keyframe prompt once."),
+        Link("video_latent", "LATENT", "The video's empty latent (e.g. EmptyHunyuanLatentVideo, batch 1): its "
+             "latent frames set how many entries the conditioning has."))
+    leading: ClassVar[tuple[str, ...]] = ("schedule", "frames_per_latent")
+    keyframe_input: ClassVar[str] = "schedule"
+    schedule: str = text("0: a forest in spring, morning light\n80: the same forest in winter, snow falling",
+                         "One keyframe per line, 'frame: prompt', frames counted in VIDEO frames from 0 (FizzNodes' "
+                         "'\"0\": \"...\",' lines work too). Frames between keyframes travel from one prompt to the "
+                         "next.", multiline=True)
+
+    @property
+    def keyframes(self) -> list[tuple[int, str]]:
+        return embedding.parse_keyframes(self.schedule)
+
+    @property
+    def positions(self) -> list[int]:
+        return [k for k, _ in self.keyframes]
+
+
+@dataclass(frozen=True)
+class VideoConditioningTravel(VideoTravel):
+    """Video prompt travel through 2 to 6 keyframe CONDITIONING inputs at given video frames."""
+
+    node_id: ClassVar[str] = "MeanderVideoConditioningTravel"
+    title: ClassVar[str] = "Video Conditioning Travel"
+    aliases: ClassVar[tuple[str, ...]] = ("prompt travel", "conditioning travel", "wan", "context windows")
+    description: ClassVar[str] = (
+        "Video Prompt Travel for 1 to 6 keyframe conditionings from any text encode node (T5 for Wan, ...): "
+        "conditioning_i "
+        "sits at the i-th video frame of keyframe_frames, and the output holds one conditioning entry per latent "
+        "frame of the connected video latent for ComfyUI's context windows with split_conds_to_windows on. "
+        "Embeddings and pooled outputs are interpolated; other keys must match between keyframes. Needs a ComfyUI "
+        "whose context windows split conditionings (not 0.3.75).")
+    heads: ClassVar[tuple[Link, ...]] = (
+        *(Link(f"conditioning_{i}", "CONDITIONING", "Keyframe 1: at the first of keyframe_frames (alone, the whole "
+               "video has it)." if i == 1 else f"Keyframe {i} (optional: at the {i}-th of keyframe_frames).", i > 1)
+          for i in range(1, MAX_CONDITIONINGS + 1)),
+        VideoPromptTravel.heads[1])
+    leading: ClassVar[tuple[str, ...]] = ("keyframe_frames", "frames_per_latent")
+    key_prefix: ClassVar[str] = "conditioning_"
+    keyframe_input: ClassVar[str] = "keyframe_frames"
+    keyframes: int = 1
+    keyframe_frames: str = text("0, 80", "The video frame of each connected keyframe conditioning, in order, "
+                                "separated by commas (strictly increasing, the first usually 0).")
+
+    @property
+    def positions(self) -> list[int]:
+        positions = noise.parse_seeds(self.keyframe_frames, "keyframe_frames", minimum=1)
+        if len(positions) != self.keyframes:
+            raise ValueError(f"keyframe_frames lists {len(positions)} frame{'s' if len(positions) != 1 else ''} but "
+                             f"{self.keyframes} conditionings are connected: give one video frame per connected "
+                             "conditioning")
+        if any(b <= a for a, b in zip(positions, positions[1:], strict=False)):
+            raise ValueError(f"keyframe_frames must be strictly increasing, got {self.keyframe_frames!r}")
+        return positions
+
+
+@dataclass(frozen=True)
 class LatentWalk(Walk):
     """A chain through K connected keyframe latents (latent_a, latent_b, ...), F frames per segment, open or closed.
 
@@ -921,7 +1030,11 @@ WALKS: dict[str, type[Walk]] = {cls.node_id: cls for cls in (
 """Node id -> its walk, in the order the nodes are listed: the one list of walk nodes (nodes/__init__.py
 registers one node per entry). A Latent Pan is not here: its length depends on the batch it is given."""
 
-BATCH_LENGTH = {"MeanderLatentPan": "the frame count follows the latents it is given (see it when the graph runs)"}
+BATCH_LENGTH = {
+    "MeanderLatentPan": "the frame count follows the latents it is given (see it when the graph runs)",
+    VideoPromptTravel.node_id: "the timeline follows the video latent it is given (see it when the graph runs)",
+    VideoConditioningTravel.node_id: "the timeline follows the video latent it is given (see it when the graph runs)",
+}
 """Walk nodes whose length no widget fixes, with what the editor says instead of a plan."""
 
 

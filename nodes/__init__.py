@@ -16,6 +16,7 @@ from .prompt_walks import MeanderConditioningTravel, MeanderPromptTravel
 from .retime import MeanderEvenRetime
 from .translate import MeanderLatentPan
 from .video import MeanderVideoSegment
+from .video_travel import MeanderVideoConditioningTravel, MeanderVideoPromptTravel
 from .walk_sampler import MeanderWalkSampler
 
 OWN_WALK_NODES: dict[str, type[io.ComfyNode]] = {node.__name__: node for node in (
@@ -25,7 +26,8 @@ OWN_WALK_NODES: dict[str, type[io.ComfyNode]] = {node.__name__: node for node in
 
 NODES: list[type[io.ComfyNode]] = [
     *(OWN_WALK_NODES.get(node_id) or walk_node(walk) for node_id, walk in walks.WALKS.items()),
-    MeanderLatentPan, MeanderClipLoop, MeanderNoisyLatent, MeanderPingPong, MeanderFastRender,
+    MeanderLatentPan, MeanderVideoPromptTravel, MeanderVideoConditioningTravel,
+    MeanderClipLoop, MeanderNoisyLatent, MeanderPingPong, MeanderFastRender,
     MeanderEvenRetime, MeanderAudioPacing, MeanderClickTrack,
     MeanderWalkMetrics, MeanderTrajectoryPlot, MeanderVideoSegment, MeanderWalkSampler,
 ]

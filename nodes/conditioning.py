@@ -17,7 +17,7 @@ from torch import Tensor
 
 from ..latent_ops import embedding
 from ..latent_ops.checks import check_choice
-from ..latent_ops.walks import KeyframeTravel
+from ..latent_ops.walks import KeyframeTravel, VideoTravel
 from .comfy import io
 from .common import FrameLatent
 from .validate import PROMPT_WALK_BYTES_PER_VALUE, check_finite, check_memory
@@ -155,6 +155,34 @@ def walk_keyframes(keys: Sequence[tuple[str, Conditioning]], walk: KeyframeTrave
         if "pooled_output" in column[0][1]:
             extras["pooled_output"] = walk_embeddings(walk, [e["pooled_output"] for _, e in column], frames)
     return out
+
+
+def timeline_conditioning(keys: Sequence[tuple[str, Conditioning]], walk: VideoTravel) -> Conditioning:
+    """One entry per latent frame r of the walk's video: the keyframes' walk at video frame r c (walk.timeline).
+
+    Each keyframe must be one entry (a text encoder's output): the entries' order is what ComfyUI's
+    context windows read as regions. Embeddings and pooled outputs are walked, other keys carried.
+    """
+    columns = _keyframe_entries(keys)
+    if len(columns) != 1:
+        raise ValueError(f"{keys[0][0]} has {len(columns)} conditioning entries: video travel makes one entry per "
+                         "latent frame, so give each keyframe one (a text encoder's output, no ConditioningCombine)")
+    column = columns[0]
+    padded = embedding.pad_tokens([cond for cond, _ in column], walk.pad)
+    at, total = walk.timeline
+    check_memory("video_latent", len(at), PROMPT_WALK_BYTES_PER_VALUE * (padded[0].numel()
+                                                                         + _pooled_values(column[0][1])),
+                 f"{padded[0].numel()}-value conditioning entries", "the video's length, or use shorter prompts")
+
+    def walked(keyframes: Sequence[Tensor]) -> Tensor:
+        return embedding.keyframe_walk_at(keyframes, walk.positions, total, at, walk.loop, walk.method, walk.per,
+                                          walk.easing)
+
+    conds = walked(padded)
+    pooled = walked([e["pooled_output"] for _, e in column]) if "pooled_output" in column[0][1] else None
+    extras = {k: v for k, v in column[0][1].items() if k != "pooled_output"}
+    return [[conds[r:r + 1], extras if pooled is None else {**extras, "pooled_output": pooled[r:r + 1]}]
+            for r in range(len(at))]
 
 
 def walk_embeddings(walk: KeyframeTravel, keyframes: Sequence[Tensor], frames: range) -> Tensor:

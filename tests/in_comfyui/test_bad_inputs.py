@@ -106,6 +106,24 @@ def latent_walk(**kw):
             "frames_per_segment": 3, "method": "slerp", "easing": "linear", "closed": False, **WINDOW, **kw}
 
 
+def video_travel(count: int = 2, **kw):
+    heads = {f"conditioning_{i + 1}": cond(seed=i + 1) for i in range(count)}
+    return {**heads, "video_latent": latent(1, 16, 9, 8, 8), "keyframe_frames": "0, 16", "frames_per_latent": 4,
+            "loop": False, "method": "slerp", "per": "token", "easing": "linear", "pad": "repeat", **kw}
+
+
+def video_prompts(**kw):
+    return {"clip": FakeClip(), "video_latent": latent(1, 16, 9, 8, 8), "schedule": "0: a dog\n16: a cat",
+            "frames_per_latent": 4, "loop": False, "method": "slerp", "per": "token", "easing": "linear",
+            "pad": "repeat", **kw}
+
+
+def on_newest(message: str) -> str:
+    """A video travel row's answer: its own on a host whose context windows split conditionings, the host's
+    refusal first on ComfyUI 0.3.75."""
+    return rf"^(?:{message}|ComfyUI 0\.3\.75 cannot give each context window its own conditioning)"
+
+
 def travel(**kw):
     return {"clip": FakeClip(), "schedule": "0: a dog\n3: a cat", "frames": 0, "loop": False, "method": "slerp",
             "per": "token", "easing": "linear", "pad": "repeat", **SIZE, **WINDOW, **kw}
@@ -423,6 +441,27 @@ CATALOGUE = [
      r"^schedule: keyframe at frame 100000 is past the longest walk \(100000 frames, 0\.\.99999\)"),
     ("travel, 30-digit keyframe", "MeanderPromptTravel", lambda: travel(schedule="0: a\n" + "9" * 30 + ": b"),
      r"^schedule line 2: frame 9{12}\.\.\. is not a frame number \(too many digits\)"),
+    ("video travel, keyframe past the video", "MeanderVideoConditioningTravel",
+     lambda: video_travel(keyframe_frames="0, 40"),
+     on_newest(r"keyframe_frames: the keyframe at video frame 40 is past the video's end: its 9 latent frames are 33 "
+               r"video frames \(0\.\.32\) at 4 per latent frame")),
+    ("video travel, frames for 1 of 2 keyframes", "MeanderVideoConditioningTravel",
+     lambda: video_travel(keyframe_frames="0"), on_newest("keyframe_frames lists 1 frame but 2 conditionings")),
+    ("video travel, keyframes out of order", "MeanderVideoConditioningTravel",
+     lambda: video_travel(keyframe_frames="16, 0"), on_newest("keyframe_frames must be strictly increasing")),
+    ("video travel, an image latent", "MeanderVideoConditioningTravel",
+     lambda: video_travel(video_latent=latent(1, 4, 8, 8)),
+     on_newest(r"video_latent has shape \(1, 4, 8, 8\): connect the video model's empty latent")),
+    ("video travel, a batch of 2 videos", "MeanderVideoConditioningTravel",
+     lambda: video_travel(video_latent=latent(2, 16, 9, 8, 8)), on_newest("video_latent has a batch of 2")),
+    ("video travel, conditionings of different encoders", "MeanderVideoConditioningTravel",
+     lambda: video_travel(conditioning_2=cond(width=4096, pooled=None)),
+     on_newest("conditioning_2 has 4096 channels per token but conditioning_1 has 768")),
+    ("video prompts, empty schedule", "MeanderVideoPromptTravel", lambda: video_prompts(schedule=" "),
+     on_newest("schedule has no keyframes: write one 'frame: prompt' per line")),
+    ("video prompts, keyframe past the video", "MeanderVideoPromptTravel",
+     lambda: video_prompts(schedule="0: a\n33: b"),
+     on_newest("schedule: the keyframe at video frame 33 is past the video's end")),
     ("travel, keyframe past frames", "MeanderPromptTravel", lambda: travel(frames=3),
      r"^keyframe at frame 3 is past the end of the walk \(3 frames\): raise frames to at least 4"),
     ("travel, loop without frames after the last keyframe", "MeanderPromptTravel", lambda: travel(loop=True),
