@@ -214,3 +214,25 @@ def test_circle_window_and_errors():
         embedding.circle_walk(e0, 10, -1.0, gen(1))
     with pytest.raises(ValueError, match="past the end of the walk"):
         embedding.drift_walk(e0, 10, 0.1, start_frame=8, frame_count=3)
+
+
+def test_timeline_regions_are_latent_frames_at_the_models_time_compression():
+    """R = T regions, region r at video frame r c; an open walk spans (T - 1) c + 1 frames, a loop T c."""
+    at, total = embedding.timeline_frames(9, 4)
+    assert at.tolist() == [0, 4, 8, 12, 16, 20, 24, 28, 32] and total == 33
+    assert embedding.timeline_frames(9, 4, closed=True)[1] == 36
+    assert embedding.timeline_frames(3, 8)[0].tolist() == [0, 8, 16]
+    with pytest.raises(ValueError, match="frames_per_latent must be >= 1"):
+        embedding.timeline_frames(9, 0)
+
+
+def test_walk_at_given_frames_is_the_walks_same_frames():
+    """keyframe_walk_at picks frames of keyframe_walk's walk: keyframes exact, a loop's last region leads into
+    its first as every region into the next."""
+    keys = [torch.randn(1, 5, 8, generator=torch.Generator().manual_seed(i)) for i in range(3)]
+    whole = embedding.keyframe_walk(keys, [0, 10, 20], 36, closed=True, easing="smoothstep")
+    at = torch.arange(0, 36, 4)
+    picked = embedding.keyframe_walk_at(keys, [0, 10, 20], 36, at, closed=True, easing="smoothstep")
+    assert torch.equal(picked, whole[at]) and torch.equal(picked[0], keys[0][0])
+    steps = (picked.roll(-1, 0) - picked).flatten(1).norm(dim=1)
+    assert steps[-1] <= steps.max()
