@@ -101,8 +101,9 @@ def walk_node(walk_cls: type[walks.Walk]) -> type[io.ComfyNode]:
     def define_schema(cls) -> io.Schema:
         return walk_schema(walk_cls, outputs())
 
-    def execute(cls, **inputs) -> io.NodeOutput:
-        return run(walk_cls, inputs)
+    def execute(cls, *heads, **inputs) -> io.NodeOutput:
+        """The linked inputs may come by position, in the order of the walk's heads."""
+        return run(walk_cls, {**dict(zip((h.name for h in walk_cls.heads), heads, strict=False)), **inputs})
 
     return type(walk_cls.node_id, (io.ComfyNode,), {
         "__module__": __name__, "__doc__": walk_cls.__doc__,

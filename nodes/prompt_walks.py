@@ -41,8 +41,9 @@ class MeanderConditioningTravel(io.ComfyNode):
         return walk_schema(walks.ConditioningTravel, conditioning_walk_outputs())
 
     @classmethod
-    def execute(cls, start_frame: int, frame_count: int, width: int, height: int, latent_shape: dict | None = None,
-                **inputs) -> io.NodeOutput:
+    def execute(cls, conditioning_1, conditioning_2, start_frame: int, frame_count: int, width: int, height: int,
+                latent_shape: dict | None = None, **inputs) -> io.NodeOutput:
+        inputs = {**inputs, "conditioning_1": conditioning_1, "conditioning_2": conditioning_2}
         keys = [(h.name, inputs.get(h.name)) for h in walks.ConditioningTravel.heads
                 if not h.optional or inputs.get(h.name) is not None]
         walk = walks.ConditioningTravel.from_inputs(inputs)
