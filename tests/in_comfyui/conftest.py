@@ -56,11 +56,16 @@ def stop_server(proc, log) -> None:
     log.close()
 
 
+def seed_settings(base) -> None:
+    """The user's frontend settings on `base`: tutorial done, so no templates dialog covers the editor."""
+    settings = base / "user" / "default" / "comfy.settings.json"
+    settings.write_text(json.dumps({"Comfy.TutorialCompleted": True}))
+
+
 @pytest.fixture(scope="session")
 def server(comfy):
     """main.py --cpu on a free port of 127.0.0.1, on the test bed's base directory."""
-    settings = comfy.base / "user" / "default" / "comfy.settings.json"
-    settings.write_text(json.dumps({"Comfy.TutorialCompleted": True}))
+    seed_settings(comfy.base)
     url, proc, log = start_server(comfy.base)
     yield url
     stop_server(proc, log)
