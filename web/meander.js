@@ -1,12 +1,13 @@
 // Meander's editor extension: under each walk node, a live label of the frames it emits and the
 // video's length at the graph's fps, and a plot of each frame's progress along the walk (the
-// easing, the keyframes' spacing) with the emitted window highlighted. Drawn on the canvas; never
-// saved in the workflow. On Save Walk Video Segment, a button that queues every window of the walk,
-// through the extension's command Meander.QueueEveryWindow (also in the command palette and
-// callable as app.extensionManager.command.execute). Public frontend API only: graph.nodes,
-// canvas.selectedItems, extension commands, extensionManager.toast, api.fetchApi (frontends 1.32
-// to 1.49). The preview never derives a walk: it asks the pack's route /meander/walk_plan, which
-// answers with the walk object the node itself runs (latent_ops/walks.py).
+// easing, the keyframes' spacing) with the emitted window highlighted. The preview is a DOM widget
+// (node.addDOMWidget), so the canvas and the Vue node renderer ("Nodes 2.0", frontends 1.5x) both
+// show it; never saved in the workflow. On Save Walk Video Segment, a button that queues every window
+// of the walk, through the extension's command Meander.QueueEveryWindow (also in the command palette
+// and callable as app.extensionManager.command.execute). Public frontend API only: graph.nodes,
+// addDOMWidget, canvas.selectedItems, extension commands, extensionManager.toast, api.fetchApi
+// (frontends 1.32 to 1.58). The preview never derives a walk: it asks the pack's route
+// /meander/walk_plan, which answers with the walk object the node itself runs (latent_ops/walks.py).
 import { api } from "../../scripts/api.js";
 import { app } from "../../scripts/app.js";
 import { walkLabel, windowPlan } from "./walk_math.js";
@@ -107,11 +108,14 @@ function frameDot(k, t, length, [start, stop]) {
   return dot;
 }
 
+/** The state each preview element shows, as JSON. */
+const shown = new WeakMap();
+
 /** Show a preview state in the element; nothing is touched while the state is unchanged. */
 function renderPreview(element, state) {
   const key = JSON.stringify(state);
-  if (element.dataset.state === key) return;
-  element.dataset.state = key;
+  if (shown.get(element) === key) return;
+  shown.set(element, key);
   element.querySelector(".meander-preview-label").textContent = state.label;
   const dots = state.progress.map((t, i) => frameDot(state.frames[i], t, state.length, state.window));
   element.querySelector(".meander-preview-plot").replaceChildren(...dots);

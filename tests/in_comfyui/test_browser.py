@@ -73,6 +73,12 @@ class Editor:
     output_dir: Path
     errors: list[str] = field(default_factory=list)
 
+    @property
+    def name(self) -> str:
+        """The frontend's version and renderer, as screenshots are named: 1.58.1-vue."""
+        version = self.page.evaluate("() => window.__COMFYUI_FRONTEND_VERSION__")
+        return f"{version}-{'vue' if self.leg.vue_nodes else 'canvas'}"
+
 
 @pytest.fixture(scope="module")
 def browser():
@@ -205,7 +211,7 @@ def test_workflow_loads_in_the_frontend_with_no_missing_node(editor, path: Path,
     assert shown_previews(page, expected) == expected
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.wait_for_timeout(500)
-    page.screenshot(path=str(ARTIFACTS / f"browser_{editor.leg.name}_{path.stem}.png"))
+    page.screenshot(path=str(ARTIFACTS / f"browser_{editor.name}_{path.stem}.png"))
     assert editor.errors == []
 
 
@@ -255,7 +261,7 @@ def test_walk_node_shows_its_preview_in_its_renderer(editor, node_info):
     assert expected[str(walk["id"])]["dots"] > 0
     assert shown_previews(page, expected) == expected
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"preview_{editor.leg.name}.png"),
+    page.screenshot(path=str(ARTIFACTS / f"preview_{editor.name}.png"),
                     clip={k: node[k] for k in ("x", "y", "width", "height")})
     assert editor.errors == []
 
