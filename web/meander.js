@@ -85,7 +85,7 @@ function previewOf(node) {
 function previewElement() {
   const root = document.createElement("div");
   root.className = "meander-preview";
-  root.style.cssText = `height:${PREVIEW_HEIGHT}px;box-sizing:border-box;padding:0 15px;pointer-events:none;` +
+  root.style.cssText = `height:${PREVIEW_HEIGHT}px;min-height:${PREVIEW_HEIGHT}px;box-sizing:border-box;padding:0 15px;pointer-events:none;` +
     "font:12px sans-serif;color:#ddd;display:flex;flex-direction:column;gap:6px";
   const label = document.createElement("div");
   label.className = "meander-preview-label";

@@ -34,6 +34,8 @@ FRONTEND_PIN = bed.REPO / "requirements-frontend.txt"
 VUE_NODES = "Comfy.VueNodes.Enabled"
 """The frontend's setting that draws nodes with the Vue renderer (Nodes 2.0) instead of the canvas."""
 PREVIEW_WAIT_S = 15
+PREVIEW_HEIGHT = 96
+"""Page pixels at zoom 1: the height web/meander.js gives the preview."""
 
 
 @dataclass(frozen=True)
@@ -177,8 +179,8 @@ def test_workflow_loads_in_the_frontend_with_no_missing_node(editor, path: Path,
     ui = load(path)
     page = editor.page
     state = page.evaluate(
-        """async (ui) => {
-            await window.app.loadGraphData(structuredClone(ui), true, true, 'meander-test');
+        """async ([ui, name]) => {
+            await window.app.loadGraphData(structuredClone(ui), true, true, name);
             const nodes = window.app.graph.nodes;
             const registered = window.LiteGraph.registered_node_types;
             const prompt = await window.app.graphToPrompt();
@@ -190,7 +192,7 @@ def test_workflow_loads_in_the_frontend_with_no_missing_node(editor, path: Path,
               api: prompt.output,
             };
         }""",
-        ui,
+        [ui, path.stem],  # a name of its own: 1.58.1 keeps a same-named workflow's image previews by node id
     )
     assert state["missing"] == []
     assert (state["vue_nodes"] > 0) == editor.leg.vue_nodes  # the renderer the leg asked for draws the nodes
@@ -236,11 +238,12 @@ def inside(inner: dict, outer: dict, slack: float = 1.0) -> bool:
 
 
 def test_walk_node_shows_its_preview_in_its_renderer(editor, node_info):
-    """The seed walk's preview lies inside its node on the page, visible, with its plan's label and dots;
-    a screenshot of the node is kept per leg."""
+    """The seed chain walk's preview lies inside its node on the page, visible at its full height (the
+    Vue renderer squeezes an element that may shrink into the node's saved size), with its plan's label
+    and dots; a screenshot of the node is kept per leg."""
     page = editor.page
-    ui = load(bed.REPO / "workflows" / "meander_seed_walk.json")
-    (walk,) = [n for n in ui["nodes"] if n["type"] == "MeanderSeedWalk"]
+    ui = load(bed.REPO / "workflows" / "meander_seed_chain_walk.json")
+    (walk,) = [n for n in ui["nodes"] if n["type"] == "MeanderSeedChainWalk"]
     preview = page.evaluate(
         """async ([ui, id]) => {
             await window.app.loadGraphData(structuredClone(ui), true, true, 'meander-preview');
@@ -254,10 +257,10 @@ def test_walk_node_shows_its_preview_in_its_renderer(editor, node_info):
         }""", [ui, walk["id"]])
     node = page.evaluate(NODE_RECT, walk["id"])
     assert preview["visible"]
-    assert preview["rect"]["height"] >= 60 and preview["rect"]["width"] >= 150, preview["rect"]
+    assert abs(preview["rect"]["height"] - PREVIEW_HEIGHT) <= 1 and preview["rect"]["width"] >= 150, preview["rect"]
     assert inside(preview["rect"], node), (preview["rect"], node)
     ours = ui_to_api(ui, node_info)
-    expected = {str(walk["id"]): expected_preview("MeanderSeedWalk", ours[str(walk["id"])]["inputs"])}
+    expected = {str(walk["id"]): expected_preview(walk["type"], ours[str(walk["id"])]["inputs"])}
     assert expected[str(walk["id"])]["dots"] > 0
     assert shown_previews(page, expected) == expected
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
