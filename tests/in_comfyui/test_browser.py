@@ -240,7 +240,7 @@ def inside(inner: dict, outer: dict, slack: float = 1.0) -> bool:
 def test_walk_node_shows_its_preview_in_its_renderer(editor, node_info):
     """The seed chain walk's preview lies inside its node on the page, visible at its full height (the
     Vue renderer squeezes an element that may shrink into the node's saved size), with its plan's label
-    and dots; a screenshot of the node is kept per leg."""
+    and dots, which follow an edit of the window; a screenshot of the node is kept per leg."""
     page = editor.page
     ui = load(bed.REPO / "workflows" / "meander_seed_chain_walk.json")
     (walk,) = [n for n in ui["nodes"] if n["type"] == "MeanderSeedChainWalk"]
@@ -259,10 +259,17 @@ def test_walk_node_shows_its_preview_in_its_renderer(editor, node_info):
     assert preview["visible"]
     assert abs(preview["rect"]["height"] - PREVIEW_HEIGHT) <= 1 and preview["rect"]["width"] >= 150, preview["rect"]
     assert inside(preview["rect"], node), (preview["rect"], node)
-    ours = ui_to_api(ui, node_info)
-    expected = {str(walk["id"]): expected_preview(walk["type"], ours[str(walk["id"])]["inputs"])}
-    assert expected[str(walk["id"])]["dots"] > 0
+    key = str(walk["id"])
+    inputs = ui_to_api(ui, node_info)[key]["inputs"]
+    expected = {key: expected_preview(walk["type"], inputs)}
+    assert expected[key]["dots"] > 0
     assert shown_previews(page, expected) == expected
+    page.evaluate("""(id) => { const node = window.app.graph.getNodeById(id);  // the preview follows an edit
+        for (const [name, value] of [['start_frame', 48], ['frame_count', 48]])
+          node.widgets.find(w => w.name === name).value = value; }""", walk["id"])
+    edited = {key: expected_preview(walk["type"], {**inputs, "start_frame": 48, "frame_count": 48})}
+    assert edited[key]["label"] == "frames 48-95 of 145" and 0 < edited[key]["in_window"] < edited[key]["dots"]
+    assert shown_previews(page, edited) == edited
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"preview_{editor.name}.png"),
                     clip={k: node[k] for k in ("x", "y", "width", "height")})
