@@ -85,8 +85,9 @@ function previewOf(node) {
 function previewElement() {
   const root = document.createElement("div");
   root.className = "meander-preview";
-  root.style.cssText = `height:${PREVIEW_HEIGHT}px;min-height:${PREVIEW_HEIGHT}px;box-sizing:border-box;padding:0 15px;pointer-events:none;` +
-    "font:12px sans-serif;color:#ddd;display:flex;flex-direction:column;gap:6px";
+  // min-height: the Vue renderer would shrink the preview into the node's saved size
+  root.style.cssText = `height:${PREVIEW_HEIGHT}px;min-height:${PREVIEW_HEIGHT}px;box-sizing:border-box;` +
+    "padding:0 15px;pointer-events:none;font:12px sans-serif;color:#ddd;display:flex;flex-direction:column;gap:6px";
   const label = document.createElement("div");
   label.className = "meander-preview-label";
   label.style.cssText = "white-space:nowrap;overflow:hidden;text-overflow:ellipsis;line-height:16px";
