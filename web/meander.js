@@ -1,18 +1,20 @@
 // Meander's editor extension: under each walk node, a live label of the frames it emits and the
 // video's length at the graph's fps, and a plot of each frame's progress along the walk (the
-// easing, the keyframes' spacing) with the emitted window highlighted. Drawn on the canvas; never
-// saved in the workflow. On Save Walk Video Segment, a button that queues every window of the walk,
-// through the extension's command Meander.QueueEveryWindow (also in the command palette and
-// callable as app.extensionManager.command.execute). Public frontend API only: graph.nodes,
-// canvas.selectedItems, extension commands, extensionManager.toast, api.fetchApi (frontends 1.32
-// to 1.49). The preview never derives a walk: it asks the pack's route /meander/walk_plan, which
-// answers with the walk object the node itself runs (latent_ops/walks.py).
+// easing, the keyframes' spacing) with the emitted window highlighted. The preview is a DOM widget
+// (node.addDOMWidget), so the canvas and the Vue node renderer ("Nodes 2.0", frontends 1.5x) both
+// show it; never saved in the workflow. On Save Walk Video Segment, a button that queues every window
+// of the walk, through the extension's command Meander.QueueEveryWindow (also in the command palette
+// and callable as app.extensionManager.command.execute). Public frontend API only: graph.nodes,
+// addDOMWidget, canvas.selectedItems, extension commands, extensionManager.toast, api.fetchApi
+// (frontends 1.32 to 1.58). The preview never derives a walk: it asks the pack's route
+// /meander/walk_plan, which answers with the walk object the node itself runs (latent_ops/walks.py).
 import { api } from "../../scripts/api.js";
 import { app } from "../../scripts/app.js";
 import { walkLabel, windowPlan } from "./walk_math.js";
 
 const PREVIEW = "meander_preview";
 const PREVIEW_HEIGHT = 96;
+const REFRESH_MS = 250;
 const DEFAULT_FPS = 24;
 const FPS_NODES = ["CreateVideo", "SaveAnimatedWEBP", "SaveAnimatedPNG"];
 
@@ -64,41 +66,87 @@ function currentPlan(node) {
     plans.set(node, { ...cached, pending: true });
     fetchPlan(node)
       .catch((error) => plans.set(node, { body, plan: { error: `no walk plan from the server: ${error}` } }))
-      .finally(() => node.setDirtyCanvas(true, false));
+      .finally(() => showPreview(node));
   }
   return cached?.plan ?? null;
 }
 
+const NO_PLAN = { frames: [], progress: [], length: 0, window: [0, 0] };
+
 /** The preview state of a walk node: label text, the plotted frames' progress and the emitted window. */
 function previewOf(node) {
   const plan = currentPlan(node);
-  if (!plan) return { label: "…", frames: [], progress: [], length: 0, window: [0, 0] };
-  if (plan.error) return { label: plan.error, frames: [], progress: [], length: 0, window: [0, 0] };
+  if (!plan) return { label: "…", ...NO_PLAN };
+  if (plan.error) return { label: plan.error, ...NO_PLAN };
   return { label: walkLabel(plan.length, plan.window, graphFps(node)), ...plan };
 }
 
-function drawPreview(ctx, node, width, y) {
-  const state = previewOf(node);
-  const x0 = 15;
-  const w = width - 30;
-  ctx.save();
-  ctx.fillStyle = "#ddd";
-  ctx.font = "12px sans-serif";
-  ctx.fillText(state.label, x0, y + 14);
-  const top = y + 22;
-  const h = PREVIEW_HEIGHT - 30;
-  ctx.strokeStyle = "#555";
-  ctx.strokeRect(x0, top, w, h);
-  const last = state.length - 1;
-  const [start, stop] = state.window;
-  state.progress.forEach((t, i) => {
-    const k = state.frames[i];
-    const px = x0 + (last > 0 ? (k / last) * w : w / 2);
-    const py = top + h - t * h;
-    ctx.fillStyle = k >= start && k < stop ? "#7fd4ff" : "#666";
-    ctx.fillRect(px - 1.5, py - 1.5, 3, 3);
+/** The preview's element: the label over a box in which each plotted frame is a dot. */
+function previewElement() {
+  const root = document.createElement("div");
+  root.className = "meander-preview";
+  // min-height: the Vue renderer would shrink the preview into the node's saved size
+  root.style.cssText = `height:${PREVIEW_HEIGHT}px;min-height:${PREVIEW_HEIGHT}px;box-sizing:border-box;` +
+    "padding:0 15px;pointer-events:none;font:12px sans-serif;color:#ddd;display:flex;flex-direction:column;gap:6px";
+  const label = document.createElement("div");
+  label.className = "meander-preview-label";
+  label.style.cssText = "white-space:nowrap;overflow:hidden;text-overflow:ellipsis;line-height:16px";
+  const plot = document.createElement("div");
+  plot.className = "meander-preview-plot";
+  plot.style.cssText = "position:relative;flex:1;border:1px solid #555;margin-bottom:8px";
+  root.append(label, plot);
+  return root;
+}
+
+/** One dot: frame k of a walk of `length` frames at progress t, blue inside the emitted window. */
+function frameDot(k, t, length, [start, stop]) {
+  const dot = document.createElement("span");
+  const inWindow = k >= start && k < stop;
+  dot.className = inWindow ? "meander-preview-dot meander-in-window" : "meander-preview-dot";
+  const x = length > 1 ? (k / (length - 1)) * 100 : 50;
+  dot.style.cssText = `position:absolute;left:${x}%;top:${(1 - t) * 100}%;width:3px;height:3px;` +
+    `margin:-1.5px 0 0 -1.5px;background:${inWindow ? "#7fd4ff" : "#666"}`;
+  return dot;
+}
+
+/** The state each preview element shows, as JSON. */
+const shown = new WeakMap();
+
+/** Show a preview state in the element; nothing is touched while the state is unchanged. */
+function renderPreview(element, state) {
+  const key = JSON.stringify(state);
+  if (shown.get(element) === key) return;
+  shown.set(element, key);
+  element.querySelector(".meander-preview-label").textContent = state.label;
+  const dots = state.progress.map((t, i) => frameDot(state.frames[i], t, state.length, state.window));
+  element.querySelector(".meander-preview-plot").replaceChildren(...dots);
+}
+
+/** Bring a walk node's preview up to date with its inputs (a no-op on any other node). */
+function showPreview(node) {
+  const preview = widget(node, PREVIEW);
+  if (preview?.element) renderPreview(preview.element, previewOf(node));
+}
+
+/** Every REFRESH_MS, the previews of the shown graph follow their nodes' inputs and the graph's fps. */
+function refreshPreviews() {
+  for (const node of app.canvas?.graph?.nodes ?? app.graph?.nodes ?? []) showPreview(node);
+}
+
+/**
+ * Add the preview under a walk node: a DOM widget (node.addDOMWidget), which both the canvas and the
+ * Vue node renderer ("Nodes 2.0") show; a canvas-drawn widget is drawn once there and never again.
+ */
+function addPreview(node) {
+  const preview = node.addDOMWidget(PREVIEW, PREVIEW, previewElement(), {
+    serialize: false,
+    hideOnZoom: false,
+    getMinHeight: () => PREVIEW_HEIGHT,
+    getMaxHeight: () => PREVIEW_HEIGHT,
   });
-  ctx.restore();
+  preview.serialize = false;
+  renderPreview(preview.element, { label: "…", ...NO_PLAN });
+  node.setSize(node.computeSize());
 }
 
 const SEGMENT_SAVER = "MeanderVideoSegment";
@@ -199,6 +247,9 @@ app.registerExtension({
       function: runQueueCommand,
     },
   ],
+  setup() {
+    setInterval(refreshPreviews, REFRESH_MS);
+  },
   nodeCreated(node) {
     if (node.comfyClass === SEGMENT_SAVER) {
       // The button runs the command on its own node: the same path as the palette and the tests.
@@ -207,16 +258,6 @@ app.registerExtension({
       button.serialize = false;
       return;
     }
-    if (!isWalk(node)) return;
-    node.addCustomWidget({
-      name: PREVIEW,
-      type: PREVIEW,
-      value: null,
-      serialize: false,
-      options: { serialize: false },
-      draw: (ctx, n, width, y) => drawPreview(ctx, n, width, y),
-      computeSize: (width) => [width, PREVIEW_HEIGHT],
-    });
-    node.setSize(node.computeSize());
+    if (isWalk(node)) addPreview(node);
   },
 });

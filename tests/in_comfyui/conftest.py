@@ -26,13 +26,15 @@ def get_json(url: str):
         return json.loads(r.read())
 
 
-def start_server(base):
-    """main.py --cpu on a free port of 127.0.0.1 with `base` as its base directory: (url, process, log)."""
+def start_server(base, front_end_root=None):
+    """main.py --cpu on a free port of 127.0.0.1 with `base` as its base directory, serving the host's own
+    frontend or the one in `front_end_root` (its static folder): (url, process, log)."""
     port = _free_port()
     log = open(base / "server.log", "w")
+    frontend = ["--front-end-root", str(front_end_root)] if front_end_root else []
     proc = subprocess.Popen(
         [sys.executable, "main.py", "--cpu", "--listen", "127.0.0.1", "--port", str(port),
-         "--base-directory", str(base), "--database-url", "sqlite:///:memory:", "--disable-api-nodes"],
+         "--base-directory", str(base), "--database-url", "sqlite:///:memory:", "--disable-api-nodes", *frontend],
         cwd=bed.comfy_dir(), stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + STARTUP_S
@@ -54,11 +56,16 @@ def stop_server(proc, log) -> None:
     log.close()
 
 
+def seed_settings(base) -> None:
+    """The user's frontend settings on `base`: tutorial done, so no templates dialog covers the editor."""
+    settings = base / "user" / "default" / "comfy.settings.json"
+    settings.write_text(json.dumps({"Comfy.TutorialCompleted": True}))
+
+
 @pytest.fixture(scope="session")
 def server(comfy):
     """main.py --cpu on a free port of 127.0.0.1, on the test bed's base directory."""
-    settings = comfy.base / "user" / "default" / "comfy.settings.json"
-    settings.write_text(json.dumps({"Comfy.TutorialCompleted": True}))
+    seed_settings(comfy.base)
     url, proc, log = start_server(comfy.base)
     yield url
     stop_server(proc, log)
