@@ -1030,12 +1030,9 @@ WALKS: dict[str, type[Walk]] = {cls.node_id: cls for cls in (
 """Node id -> its walk, in the order the nodes are listed: the one list of walk nodes (nodes/__init__.py
 registers one node per entry). A Latent Pan is not here: its length depends on the batch it is given."""
 
-BATCH_LENGTH = {
-    "MeanderLatentPan": "the frame count follows the latents it is given (see it when the graph runs)",
-    VideoPromptTravel.node_id: "the timeline follows the video latent it is given (see it when the graph runs)",
-    VideoConditioningTravel.node_id: "the timeline follows the video latent it is given (see it when the graph runs)",
-}
-"""Walk nodes whose length no widget fixes, with what the editor says instead of a plan."""
+BATCH_LENGTH = {"MeanderLatentPan": "the frame count follows the latents it is given (see it when the graph runs)"}
+"""Walk nodes with a window whose length no widget fixes, with what the editor says instead of a plan (the video
+travels have no window: their timeline is the video latent's)."""
 
 
 PLAN_POINTS = 512

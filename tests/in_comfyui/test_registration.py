@@ -55,15 +55,18 @@ def test_search_aliases_where_the_host_has_them(comfy, node_info):
         assert aliases == set()
 
 
-WALK_NODES = sorted(walks.WALKS) + ["MeanderLatentPan"]
-"""Every node a walk object describes: the walks of WALKS, and the Latent Pan (a Pan of the batch it is given)."""
+WALK_CLASSES = {**walks.WALKS, "MeanderLatentPan": walks.Pan, walks.VideoPromptTravel.node_id: walks.VideoPromptTravel,
+                walks.VideoConditioningTravel.node_id: walks.VideoConditioningTravel}
+"""Every node a walk object describes: the walks of WALKS, the Latent Pan (a Pan of the batch it is given) and
+the video travels (walks along the video latent they are given)."""
+WALK_NODES = sorted(WALK_CLASSES)
 
 
 @pytest.mark.parametrize("node_id", WALK_NODES)
 def test_every_walk_field_defaults_to_its_node_inputs_default(node_info, node_id):
     """The editor's preview and the render CLI build a walk with the class's defaults where an input is
     missing: each must be the default the node shows."""
-    cls = walks.WALKS.get(node_id, walks.Pan)
+    cls = WALK_CLASSES[node_id]
     info = node_info(node_id)
     shown = {name: spec[1]["default"] for section in ("required", "optional")
              for name, spec in info["input"].get(section, {}).items() if "default" in spec[1]}
