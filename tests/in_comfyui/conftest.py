@@ -10,7 +10,7 @@ import urllib.request
 
 import pytest
 
-from scripts import bed
+from scripts import host
 
 STARTUP_S = 120
 
@@ -33,7 +33,7 @@ def start_server(base):
     proc = subprocess.Popen(
         [sys.executable, "main.py", "--cpu", "--listen", "127.0.0.1", "--port", str(port),
          "--base-directory", str(base), "--database-url", "sqlite:///:memory:", "--disable-api-nodes"],
-        cwd=bed.comfy_dir(), stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        cwd=host.comfy_dir(), stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + STARTUP_S
     while True:

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from latent_ops import noise as noise_ops
 from latent_ops import retime
-from scripts import bed
+from scripts import host
 
 NAN = float("nan")
 INF = float("inf")
@@ -612,7 +612,7 @@ def test_bad_or_edge_input(comfy, row):
 
 
 def test_memory_check_compares_the_estimate_with_the_free_memory(comfy):
-    validate = bed.pack_module("validate")
+    validate = host.pack_module("validate")
     validate.check_memory("frames", 10, 1024, "tiny frames", free=10 * 1024)  # fits exactly: no error
     with pytest.raises(ValueError, match=re.escape(
             "frames: 11 frames of tiny frames need about 11.0 KiB (1.0 KiB per frame) but only 10.0 KiB of memory "
@@ -622,7 +622,7 @@ def test_memory_check_compares_the_estimate_with_the_free_memory(comfy):
 
 
 def test_noise_walk_estimate_is_32_bytes_per_latent_value(comfy):
-    validate = bed.pack_module("validate")
+    validate = host.pack_module("validate")
     assert validate.latent_values(512, 512) == 4 * 64 * 64
     with pytest.raises(ValueError, match=r"^frames: 48 frames of 512x512 walk noise and latents need about 24\.0 MiB "
                                          r"\(512\.0 KiB per frame\)"):

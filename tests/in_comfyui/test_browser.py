@@ -13,14 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from scripts import bed
+from scripts import host
 from scripts.workflow import FRONTEND_ONLY, load, read_widgets, ui_to_api
 from tests.in_comfyui.graphs import TEST_CHECKPOINT
 from tests.in_comfyui.test_workflows import WORKFLOWS
 from video_ops import segments
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARTIFACTS = bed.REPO / "renders" / "test-artifacts"
+ARTIFACTS = host.REPO / "renders" / "test-artifacts"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic"]
 
@@ -96,7 +96,7 @@ def test_every_walk_node_gets_its_plan_from_the_server(page, node_info):
     node's plan is its walk object's (latent_ops.walks), or the reason a Latent Pan has none."""
     from latent_ops import walks
 
-    kinds = sorted(n for n in bed.node_classes() if n.startswith("Meander")
+    kinds = sorted(n for n in host.node_classes() if n.startswith("Meander")
                    and {"start_frame", "frame_count"} <= set(node_info(n)["input"].get("required", {})))
     plans = page.evaluate(
         """async (kinds) => {
@@ -133,7 +133,7 @@ def test_queue_every_window_renders_the_whole_long_walk(page, server, comfy):
     """The extension's command refuses mismatched windows with a toast and queues nothing; the saver's
     button runs it on its node: one prompt per window, widgets put back; the real server renders them
     and stitches the video."""
-    ui = load(bed.REPO / "workflows" / "meander_long_walk.json")
+    ui = load(host.REPO / "workflows" / "meander_long_walk.json")
     refused = page.evaluate(
         """async ([ui, ckpt, command]) => {
             await window.app.loadGraphData(structuredClone(ui), true, true, 'meander-long');

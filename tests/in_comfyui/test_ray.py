@@ -13,12 +13,12 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from scripts import bed, ray_render, render, segmented
+from scripts import host, ray_render, render, segmented
 from tests.in_comfyui.graphs import TEST_CHECKPOINT
 from video_ops import segments
 from video_ops.segments import Window
 
-SEED_WALK = bed.REPO / "workflows" / "meander_seed_walk.json"
+SEED_WALK = host.REPO / "workflows" / "meander_seed_walk.json"
 SMALL = (("width", "64"), ("height", "64"), ("steps", "3"), ("frames", "5"))
 WINDOWS = [Window(0, 2), Window(2, 4), Window(4, 5)]
 

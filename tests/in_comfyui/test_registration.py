@@ -6,7 +6,7 @@ from dataclasses import fields
 import pytest
 
 from latent_ops import walks
-from scripts.bed import REPO, node_classes
+from scripts.host import REPO, node_classes
 
 PACK_NODES = [
     "MeanderSeedWalk", "MeanderSeedChainWalk", "MeanderSeedVariations", "MeanderNoiseLoop", "MeanderNoisyLatent",

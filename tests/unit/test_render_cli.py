@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts import bed, render
+from scripts import host, render
 
 
 class FakeBed:
@@ -31,8 +31,8 @@ def booted(monkeypatch):
         calls.append({"base": base, "cpu": cpu, "cache": cache})
         return FakeBed(cpu)
 
-    monkeypatch.setattr(bed, "boot", boot)
-    monkeypatch.setattr(bed, "host_version", lambda: "0.0.0")
+    monkeypatch.setattr(host, "boot", boot)
+    monkeypatch.setattr(host, "host_version", lambda: "0.0.0")
     return calls
 
 
@@ -45,7 +45,7 @@ def test_the_cli_boots_comfyui_on_the_gpu_unless_told_or_there_is_none(
         booted, monkeypatch, capsys, accelerator, cpu_option, forced, why):
     """As a plain ComfyUI server: the GPU whenever torch sees one; the CPU with --cpu or without a GPU.
     The output cache is on, so loaders and Fast Walk Render run once per render, not per window."""
-    monkeypatch.setattr(bed, "accelerator_available", lambda: accelerator)
+    monkeypatch.setattr(host, "accelerator_available", lambda: accelerator)
     comfy = render.boot(render.RenderOptions(base=Path("/b"), cpu=cpu_option))
     assert booted == [{"base": Path("/b"), "cpu": forced, "cache": True}]
     assert comfy.bars is False
@@ -53,12 +53,17 @@ def test_the_cli_boots_comfyui_on_the_gpu_unless_told_or_there_is_none(
     assert capsys.readouterr().err == f"ComfyUI 0.0.0 samples on {device}{why}\n"
 
 
+def select(checkpoint: Path, base: Path) -> list[tuple[str, str]]:
+    """The overrides by which the render selects --checkpoint in `base`'s models (linking it in where needed)."""
+    return render._local_checkpoint({}, render.RenderOptions(checkpoint=checkpoint, base=base), [])
+
+
 def test_a_checkpoint_already_in_the_models_folder_is_used_where_it_lies(tmp_path):
     folder = tmp_path / "base" / "models" / "checkpoints"
     (folder / "sub").mkdir(parents=True)
     model = folder / "sub" / "mine.safetensors"
     model.write_bytes(b"weights")
-    overrides = render._local_checkpoint({}, model, tmp_path / "base", [])
+    overrides = select(model, tmp_path / "base")
     assert overrides == [("ckpt_name", "sub/mine.safetensors")]
     assert model.read_bytes() == b"weights" and not model.is_symlink()
     assert sorted(p.name for p in folder.rglob("*")) == ["mine.safetensors", "sub"]
@@ -71,7 +76,7 @@ def test_a_link_in_the_models_folder_is_used_by_its_own_name(tmp_path):
     folder = tmp_path / "base" / "models" / "checkpoints"
     folder.mkdir(parents=True)
     (folder / "mine.safetensors").symlink_to(model)
-    overrides = render._local_checkpoint({}, folder / "mine.safetensors", tmp_path / "base", [])
+    overrides = select(folder / "mine.safetensors", tmp_path / "base")
     assert overrides == [("ckpt_name", "mine.safetensors")]
     assert sorted(p.name for p in folder.iterdir()) == ["mine.safetensors"]
 
@@ -83,7 +88,7 @@ def test_a_checkpoint_elsewhere_is_linked_in_once(tmp_path):
     base = tmp_path / "base"
     (base / "models" / "checkpoints").mkdir(parents=True)
     for _ in range(2):  # the second render finds the link it made
-        assert render._local_checkpoint({}, model, base, []) == [("ckpt_name", "mine.safetensors")]
+        assert select(model, base) == [("ckpt_name", "mine.safetensors")]
     link = base / "models" / "checkpoints" / "mine.safetensors"
     assert link.is_symlink() and link.resolve() == model.resolve() and model.read_bytes() == b"weights"
 
@@ -96,7 +101,7 @@ def test_a_different_file_of_the_same_name_is_an_error_naming_both(tmp_path):
     there.parent.mkdir(parents=True)
     there.write_bytes(b"old weights")
     with pytest.raises(FileExistsError) as error:
-        render._local_checkpoint({}, model, tmp_path / "base", [])
+        select(model, tmp_path / "base")
     assert str(error.value) == (f"--checkpoint {model}: {there} is a different file of the same name: rename one of "
                                 "them, or pass --base with another ComfyUI base folder")
     assert there.read_bytes() == b"old weights" and model.read_bytes() == b"new weights"
