@@ -10,8 +10,8 @@ raises `EngineLost`, and its window goes to another actor; the segments already 
 The manifest, the resume and the stitching are the local render's (scripts.render.render_segments).
 
 OUT.parts/ and BASE must be folders the driver and every worker reach at the same path (one
-machine, or a shared volume mounted alike in every pod). Ray is an optional extra
-(`pip install ray==2.60.0`): this module imports it only when called.
+machine, or a shared volume mounted alike in every pod). Ray is optional
+(`pip install -r requirements-ray.txt`): this module imports it only when called.
 """
 
 from __future__ import annotations
@@ -25,7 +25,9 @@ from typing import Any
 from scripts import client, host, segmented
 from scripts.workflow import node_info_of
 
-EXTRA = "pip install ray==2.60.0 (into the Python that runs the render)"
+REQUIREMENTS = host.REPO / "requirements-ray.txt"
+"""What the Ray backend needs beyond ComfyUI: Ray, at the version the tests run."""
+EXTRA = f"pip install -r {REQUIREMENTS} (into the Python that runs the render: ComfyUI's)"
 
 
 def _ray() -> Any:

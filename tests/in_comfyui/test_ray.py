@@ -6,7 +6,10 @@ and drops them when it returns; the module's pair (`actors`) serves the other te
 last test kills one of them.
 """
 
+import importlib
+import importlib.metadata
 import json
+import subprocess
 import sys
 from dataclasses import replace
 
@@ -47,10 +50,37 @@ def reference(options, tmp_path_factory):
     return frames(out)
 
 
-@pytest.fixture(scope="module")
-def cluster():
-    import ray
+def pinned_ray() -> str:
+    """The Ray version requirements-ray.txt pins (its `ray==X` line)."""
+    lines = ray_render.REQUIREMENTS.read_text().splitlines()
+    return next(line.split("==", 1)[1].strip() for line in lines if line.startswith("ray=="))
 
+
+def installed_ray() -> str | None:
+    try:
+        return importlib.metadata.version("ray")
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+@pytest.fixture(scope="module")
+def ray_module():
+    """Ray, installed the way the docs say (`pip install -r requirements-ray.txt` into this Python) where it
+    is missing or not the pinned version; a failed install fails the tests that need Ray, never skips them."""
+    if installed_ray() != pinned_ray():
+        done = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--disable-pip-version-check", "-r",
+                               str(ray_render.REQUIREMENTS)], capture_output=True, text=True)
+        if done.returncode != 0:
+            pytest.fail(f"pip install -r {ray_render.REQUIREMENTS.name} failed (exit {done.returncode}):\n"
+                        + (done.stdout + done.stderr)[-3000:], pytrace=False)
+        importlib.invalidate_caches()
+    assert installed_ray() == pinned_ray()
+    return importlib.import_module("ray")
+
+
+@pytest.fixture(scope="module")
+def cluster(ray_module):
+    ray = ray_module
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     yield ray
     ray.shutdown()

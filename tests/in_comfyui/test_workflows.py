@@ -9,10 +9,11 @@ import numpy as np
 import pytest
 from PIL import Image, ImageSequence
 
-from scripts import build_workflows, host, thumbnails
+from scripts import host
 from scripts.render import apply_overrides, video_outputs
 from scripts.workflow import FRONTEND_ONLY, load, read_widgets, ui_to_api
 from tests.in_comfyui import families, graphs
+from tools import build_workflows, thumbnails
 
 WORKFLOWS = sorted(build_workflows.WORKFLOWS.glob("*.json"))
 TEST_SETTINGS = [("ckpt_name", graphs.TEST_CHECKPOINT), ("width", "64"), ("height", "64"), ("steps", "3")]
