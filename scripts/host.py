@@ -17,6 +17,7 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
@@ -39,7 +40,7 @@ def host_version() -> str:
     return text.split("__version__", 1)[1].split("=", 1)[1].split()[0].strip("\"'")
 
 
-def comfy_nodes():
+def comfy_nodes() -> ModuleType:
     """ComfyUI's own top-level `nodes` module (its core nodes and the custom-node loader), named so
     that no reader takes it for this pack's nodes/ folder."""
     return importlib.import_module("nodes")
@@ -50,7 +51,7 @@ def node_classes() -> dict[str, type]:
     return comfy_nodes().NODE_CLASS_MAPPINGS
 
 
-def pack_module(name: str):
+def pack_module(name: str) -> ModuleType:
     """The pack's nodes/<name>.py as ComfyUI loaded it (ComfyUI names the pack's package after its folder,
     so it is reached through a node class's module, never imported a second time by name)."""
     package = node_classes()["MeanderSeedWalk"].__module__.rsplit(".", 1)[0]
