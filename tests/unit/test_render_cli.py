@@ -108,3 +108,28 @@ def test_a_different_file_of_the_same_name_is_an_error_naming_both(tmp_path):
     options = replace(render.RenderOptions(), checkpoint=model, base=tmp_path / "base")
     with pytest.raises(FileExistsError):  # before ComfyUI boots
         render.check_before_boot(Path("workflows/meander_seed_walk.json"), tmp_path / "w.mp4", options)
+
+
+def test_without_checkpoint_the_callers_default_model_is_made_in_the_models_folder(tmp_path, capsys):
+    """make render's path (tools/render_demo.py): the default model is written into the base's models under its
+    name, and its settings go in before --set, only for inputs the graph has and --set does not name."""
+    made = []
+    model = render.DefaultModel("demo.safetensors", make=lambda path: made.append(path) or path,
+                                settings=(("width", "128"), ("steps", "5"), ("frames", "24")), note="the demo")
+    prompt = {"1": {"class_type": "X", "inputs": {"width": 512, "steps": 20}}}
+    options = render.RenderOptions(base=tmp_path, default_model=model)
+    overrides = render._local_checkpoint(prompt, options, [("steps", "9")])
+    assert overrides == [("ckpt_name", "demo.safetensors"), ("width", "128"), ("steps", "9")]
+    assert made == [tmp_path / "models" / "checkpoints" / "demo.safetensors"]
+    assert capsys.readouterr().err == "no --checkpoint: the demo, width=128\n"
+
+
+def test_without_checkpoint_or_default_model_only_servers_may_render(tmp_path):
+    """The shipped CLI has no model of its own: in this process and on Ray it needs --checkpoint (before the
+    boot); on servers the workflow's own checkpoint name stands."""
+    out = tmp_path / "walk.mp4"
+    for options in (render.RenderOptions(base=tmp_path), render.RenderOptions(base=tmp_path, ray="auto")):
+        with pytest.raises(ValueError, match="no --checkpoint: name the .safetensors checkpoint"):
+            render.check_before_boot(render.DEFAULT_WORKFLOW, out, options, local=not options.ray)
+    servers = render.RenderOptions(base=tmp_path, servers=("http://gpu1:8188",))
+    assert render.check_before_boot(render.DEFAULT_WORKFLOW, out, servers, local=False)["nodes"]
