@@ -136,7 +136,8 @@ def same_video(path, reference) -> bool:
 def test_ray_without_ray_installed_answers_one_line(monkeypatch, tmp_path, capsys):
     monkeypatch.setitem(sys.modules, "ray", None)  # import ray now raises ImportError
     with pytest.raises(SystemExit) as stop:
-        render.main(["--ray", "auto", "--ray-cpus", "2", "--out", str(tmp_path / "walk.mp4")])
+        render.main(["--ray", "auto", "--ray-cpus", "2", "--checkpoint", "model.safetensors",
+                     "--out", str(tmp_path / "walk.mp4")])
     assert stop.value.code == 2
     lines = capsys.readouterr().err.strip().splitlines()
     assert lines == ["render: error: --ray needs Ray, which is not installed: " + ray_render.EXTRA]
