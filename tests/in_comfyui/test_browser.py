@@ -28,7 +28,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 @pytest.fixture(scope="module")
 def page(server):
     if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed (scripts/setup.sh installs it as root): no browser test")
+        pytest.skip("Debian's chromium is not installed (tools/setup.sh installs it as root): no browser test")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
