@@ -1,5 +1,7 @@
 # The two commands of the README: `make render` (a walk video, headless) and `make test`.
-# Each has a -newest twin that runs on the newest ComfyUI tree in ../shared/comfyui/ (scripts/setup.sh newest).
+# Each has a -newest twin that runs on the newest ComfyUI tree in ../shared/comfyui/ (tools/setup.sh newest).
+# `make render` runs the shipped render CLI (scripts/render.py) through tools/render_demo.py, which gives it
+# the random-weight demo model where RENDER_ARGS name no --checkpoint.
 PY := .venv/bin/python
 NEWEST := COMFYUI_DIR=$(CURDIR)/.newest/ComfyUI .newest/venv/bin/python
 RENDER_ARGS ?=
@@ -7,10 +9,10 @@ RENDER_ARGS ?=
 .PHONY: setup setup-newest test test-newest render render-newest workflows docs registry
 
 setup:
-	bash scripts/setup.sh
+	bash tools/setup.sh
 
 setup-newest:
-	bash scripts/setup.sh newest
+	bash tools/setup.sh newest
 
 test: setup
 	$(PY) -m pytest
@@ -19,16 +21,16 @@ test-newest: setup-newest
 	$(NEWEST) -m pytest
 
 render: setup
-	$(PY) -m scripts.render $(RENDER_ARGS)
+	$(PY) -m tools.render_demo $(RENDER_ARGS)
 
 render-newest: setup-newest
-	$(NEWEST) -m scripts.render $(RENDER_ARGS)
+	$(NEWEST) -m tools.render_demo $(RENDER_ARGS)
 
 workflows: setup
-	$(PY) -m scripts.build_workflows
+	$(PY) -m tools.build_workflows
 
 docs: setup
-	$(PY) -m scripts.node_reference
+	$(PY) -m tools.node_reference
 
 registry:
-	bash scripts/check_registry.sh
+	bash tools/check_registry.sh

@@ -46,8 +46,8 @@ from torch.nn.attention import SDPBackend, sdpa_kernel
 from torch.profiler import ProfilerActivity, profile
 
 from benchmarks.walk_speed import flop_counts, matmul_tflops, median_ms
-from scripts import bed
-from scripts.make_checkpoint import make_checkpoint
+from scripts import host
+from tools.make_checkpoint import make_checkpoint
 
 KERNEL_CLASSES = (
     ("layout", re.compile(r"nchwToNhwc|nhwcToNchw|nchw_to_nhwc|nhwc_to_nchw", re.I)),
@@ -173,7 +173,7 @@ def main() -> None:
     save()
 
     base = Path(tempfile.mkdtemp(prefix="meander-bench-"))
-    bed.boot(base, cpu=False)
+    host.boot(base, cpu=False)
     import comfy.model_management
     import comfy.sd
 
@@ -252,7 +252,7 @@ def run_lever(lever: str, unet: torch.nn.Module, x, t, context, reference, flops
 
 def fast_render_options() -> dict:
     """The inductor options of the Fast Walk Render node (the pack as ComfyUI loaded it)."""
-    return bed.pack_module("fast_render").inductor_options()
+    return host.pack_module("fast_render").inductor_options()
 
 
 def decode_figures(vae, batch: int, side: int, repeats: int) -> dict:

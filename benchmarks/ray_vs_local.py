@@ -48,11 +48,11 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks import walk_speed
-from scripts import bed
-from scripts.make_checkpoint import make_checkpoint
+from scripts import host
+from tools.make_checkpoint import make_checkpoint
 from video_ops import segments
 
-WORKFLOW = bed.REPO / "workflows" / "meander_long_walk.json"
+WORKFLOW = host.REPO / "workflows" / "meander_long_walk.json"
 
 
 def command(args: argparse.Namespace, base: Path, out: Path, ray: bool) -> list[str]:
@@ -88,7 +88,7 @@ def run(name: str, args: argparse.Namespace, base: Path, work: Path) -> dict:
     start = time.time()
     row: dict = {"run": name, "command": " ".join(line)}
     try:
-        done = subprocess.run(line, cwd=bed.REPO, capture_output=True, text=True, env=env, timeout=args.timeout)
+        done = subprocess.run(line, cwd=host.REPO, capture_output=True, text=True, env=env, timeout=args.timeout)
         row["returncode"], stderr = done.returncode, done.stderr
     except subprocess.TimeoutExpired as e:
         row["returncode"] = "timeout"
@@ -171,7 +171,7 @@ def device_info() -> dict:
     import torch
 
     info = {"torch": torch.__version__, "cuda": torch.version.cuda, "python": sys.version.split()[0],
-            "cpu_cores": os.cpu_count(), "comfyui": bed.host_version(),
+            "cpu_cores": os.cpu_count(), "comfyui": host.host_version(),
             "env": {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "CUDA_VISIBLE_DEVICES",
                                                   "CUBLAS_WORKSPACE_CONFIG") if os.environ.get(k)}}
     try:
@@ -208,9 +208,9 @@ def main() -> None:
     args = parser.parse_args()
     began = time.perf_counter()
 
-    base = bed.make_base((args.base or Path(tempfile.mkdtemp(prefix="meander-rayvs-base-"))).resolve())
+    base = host.make_base((args.base or Path(tempfile.mkdtemp(prefix="meander-rayvs-base-"))).resolve())
     work = Path(tempfile.mkdtemp(prefix="meander-rayvs-out-"))
-    bed.import_comfy_path()
+    host.import_comfy_path()
     from comfy.cli_args import args as comfy_args
 
     comfy_args.cpu = True  # this process only builds the checkpoint: no CUDA context beside the renders'

@@ -19,11 +19,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from scripts import bed, ray_render, render
-from scripts.make_checkpoint import make_checkpoint
+from scripts import host, ray_render, render
+from tools.bed import TEST_CHECKPOINT, test_checkpoint
 from video_ops import segments
 
-SEED_WALK = bed.REPO / "workflows" / "meander_seed_walk.json"
+SEED_WALK = host.REPO / "workflows" / "meander_seed_walk.json"
 
 
 def measure(actors: int, base: Path, options: render.RenderOptions, work: Path) -> dict:
@@ -57,11 +57,10 @@ def main() -> None:
     import ray
 
     work = Path(tempfile.mkdtemp(prefix="meander-ray-bench-"))
-    base = bed.make_base(work / "base")
-    checkpoint = make_checkpoint(bed.REPO / ".cache" / render.TEST_CHECKPOINT)
-    (base / "models" / "checkpoints" / render.TEST_CHECKPOINT).symlink_to(checkpoint)
+    base = host.make_base(work / "base")
+    (base / "models" / "checkpoints" / TEST_CHECKPOINT).symlink_to(test_checkpoint())
     options = render.RenderOptions(
-        checkpoint=Path(render.TEST_CHECKPOINT), seeds=(3, 4), base=base, batch=args.batch, progress=False,
+        checkpoint=Path(TEST_CHECKPOINT), seeds=(3, 4), base=base, batch=args.batch, progress=False,
         overrides=(("width", str(args.size)), ("height", str(args.size)), ("steps", str(args.steps)),
                    ("frames", str(args.frames))))
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)

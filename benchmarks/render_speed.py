@@ -33,8 +33,8 @@ from pathlib import Path
 import torch
 
 from benchmarks import walk_speed
-from scripts import bed
-from scripts.make_checkpoint import make_checkpoint
+from scripts import host
+from tools.make_checkpoint import make_checkpoint
 from video_ops import segments
 
 WORKFLOWS = {"plain": "meander_long_walk.json", "compiled": "meander_fast_seed_walk.json"}
@@ -45,14 +45,14 @@ SAMPLER_MODES = {"plain": None, "compiled": "compile"}
 
 def cli_run(mode: str, base: Path, out: Path, args: argparse.Namespace) -> dict:
     """Render one bundled workflow with the CLI in its own process; its figures from the segment files' times."""
-    command = [sys.executable, "-m", "scripts.render", str(bed.REPO / "workflows" / WORKFLOWS[mode]),
+    command = [sys.executable, "-m", "scripts.render", str(host.REPO / "workflows" / WORKFLOWS[mode]),
                "--checkpoint", str(base / "models" / "checkpoints" / walk_speed.CKPT), "--base", str(base),
                "--frames", str(args.frames), "--batch", str(args.batch), "--set", f"steps={args.steps}",
                "--set", f"cfg={walk_speed.CFG:g}", "--set", f"width={args.size}", "--set", f"height={args.size}",
                "--out", str(out), "--keep-parts"]
     start = time.time()
     env = {**os.environ, "TORCH_LOGS": "recompiles"}  # dynamo says each recompile on stderr
-    done = subprocess.run(command, cwd=bed.REPO, capture_output=True, text=True, env=env)
+    done = subprocess.run(command, cwd=host.REPO, capture_output=True, text=True, env=env)
     wall = time.time() - start
     if done.returncode:
         raise RuntimeError(f"render {mode} failed: {done.stderr[-3000:]}")
@@ -93,7 +93,7 @@ def stitch_rows(parts: Path, out: Path) -> list[dict]:
     return rows
 
 
-def sampler_row(comfy: bed.Bed, mode: str, args: argparse.Namespace) -> dict:
+def sampler_row(comfy: host.Bed, mode: str, args: argparse.Namespace) -> dict:
     """walk_speed's seed walk of B frames decoded into a sink (no files), as frames/s after a warm-up."""
     fast = SAMPLER_MODES[mode]
     seconds, gpu_mb = walk_speed.timed(
@@ -120,7 +120,7 @@ def main() -> None:
     modes = [m for m in args.modes.split(",") if m]
 
     base = (args.base or Path(tempfile.mkdtemp(prefix="meander-render-bench-"))).resolve()
-    comfy = bed.boot(base, cpu=not bed.accelerator_available(), cache=True)
+    comfy = host.boot(base, cpu=not host.accelerator_available(), cache=True)
     import nodes
 
     nodes.NODE_CLASS_MAPPINGS["MeanderBenchSink"] = walk_speed.BenchSink
@@ -142,7 +142,7 @@ def main() -> None:
         if args.json:
             args.json.write_text(json.dumps({
                 "rows": rows, "ratios": ratios, "device": device, "torch": torch.__version__,
-                "comfyui": bed.host_version(), "args": vars(args)}, indent=1, default=str))
+                "comfyui": host.host_version(), "args": vars(args)}, indent=1, default=str))
         if len(ratios) == len(modes):
             print(json.dumps(ratios, indent=1), flush=True)
 

@@ -14,7 +14,8 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from scripts import bed, render
+from scripts import host, render
+from tools.render_demo import DEMO_MODEL
 from video_ops import segments
 
 
@@ -29,8 +30,9 @@ def main() -> None:
     out = work / "walk.mp4"
     settings = (("frames", str(args.frames)), ("width", str(args.size)), ("height", str(args.size)),
                 ("steps", str(args.steps)))
-    options = render.RenderOptions(overrides=settings, base=work / "base", batch=args.batch, progress=False)
-    render.render(bed.REPO / "workflows" / "meander_seed_walk.json", out, options)
+    options = render.RenderOptions(overrides=settings, base=work / "base", batch=args.batch, progress=False,
+                                   default_model=DEMO_MODEL)
+    render.render(host.REPO / "workflows" / "meander_seed_walk.json", out, options)
     inside, join = segments.seam_steps(out, args.batch)
     print(f"frames={args.frames} batch={args.batch} size={args.size} steps={args.steps}: step inside windows "
           f"{inside:.2f}, across joins {join:.2f}, ratio {join / inside:.2f}")

@@ -26,9 +26,10 @@ from pathlib import Path
 
 def child(frames: int, size: int, steps: int, batch: int) -> None:
     from scripts import render
+    from tools import render_demo
 
     work = Path(tempfile.mkdtemp(prefix="meander-bench-"))
-    render.main([str(render.DEFAULT_WORKFLOW), "--out", str(work / "walk.mp4"), "--base", str(work / "base"),
+    render_demo.main([str(render.DEFAULT_WORKFLOW), "--out", str(work / "walk.mp4"), "--base", str(work / "base"),
                  "--frames", str(frames), "--batch", str(batch), "--set", f"width={size}", "--set", f"height={size}",
                  "--set", f"steps={steps}"])
     print(f"PEAK_RSS_MB {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}")

@@ -42,9 +42,9 @@ import torch
 from torch.nn.attention import SDPBackend, sdpa_kernel
 from torch.utils.flop_counter import FlopCounterMode
 
-from scripts import bed
-from scripts.make_checkpoint import make_checkpoint
-from scripts.make_models import make_sdxl_checkpoint
+from scripts import host
+from tools.make_checkpoint import make_checkpoint
+from tools.make_models import make_sdxl_checkpoint
 
 CKPTS = {"sd15": "meander-bench-sd15.safetensors", "sdxl": "meander-bench-sdxl.safetensors"}
 """Benchmark checkpoint by --family: SD1.5 and SDXL base at full size, random weights."""
@@ -138,7 +138,7 @@ def peak_host_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def timed(comfy: bed.Bed, graphs: Callable[[int], list[dict]], repeats: int) -> tuple[float, float]:
+def timed(comfy: host.Bed, graphs: Callable[[int], list[dict]], repeats: int) -> tuple[float, float]:
     """(seconds per pass over graphs(i), peak GPU MB), after one untimed warm-up pass.
 
     Each pass i takes new seeds, so ComfyUI's cache reruns the sampler but not the loaders.
@@ -233,7 +233,7 @@ def decoder_rounding(latent: torch.Tensor, backend: str = "inductor") -> dict:
     import comfy.sd
     import folder_paths
 
-    fast_render = bed.pack_module("fast_render")
+    fast_render = host.pack_module("fast_render")
     _, _, vae, _ = comfy.sd.load_checkpoint_guess_config(
         folder_paths.get_full_path_or_raise("checkpoints", CKPT), output_vae=True, output_clip=False)
     plain = vae.decode(latent)
@@ -278,7 +278,7 @@ def main() -> None:
     args = parser.parse_args()
 
     base = args.base or Path(tempfile.mkdtemp(prefix="meander-bench-"))
-    comfy = bed.boot(base, cpu=not torch.cuda.is_available(), cache=True)
+    comfy = host.boot(base, cpu=not torch.cuda.is_available(), cache=True)
     import nodes
 
     nodes.NODE_CLASS_MAPPINGS["MeanderBenchSink"] = BenchSink
@@ -438,7 +438,7 @@ def peer_rows(args: argparse.Namespace, batches: list[int], limits: dict, rows: 
     torch.cuda.empty_cache()
 
 
-def compile_only(comfy: bed.Bed, batch: int, args: argparse.Namespace) -> None:
+def compile_only(comfy: host.Bed, batch: int, args: argparse.Namespace) -> None:
     """Seconds of the first walk through Fast Walk Render (compile included) and of the next one."""
     mode = args.fast_mode.split(",")[0]
     times = []

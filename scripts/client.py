@@ -17,13 +17,13 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-from scripts.bed import GraphError, describe_invalid, pack_module
+from scripts.host import GraphError, describe_invalid, pack_module
 
 POLL_S = 0.25
 
 
 class LocalEngine:
-    """Runs graphs in the ComfyUI booted in this process (scripts.bed).
+    """Runs graphs in the ComfyUI booted in this process (scripts.host).
 
     Its segment writes run in the background (nodes/video.background_writes): `start` returns once
     the window is sampled and decoded, with the step that waits for the segment's encode and moves

@@ -1,7 +1,7 @@
 """The Ray backend of scripts/render.py (`--ray auto` / `--ray ADDRESS`): one ComfyUI per actor, on a cluster.
 
 Each actor is a Ray worker process that boots ComfyUI in-process with the pack (as the local
-render does, scripts.bed) on its own base directory, BASE/ray/NAME, whose models/ is BASE's
+render does, scripts.host) on its own base directory, BASE/ray/NAME, whose models/ is BASE's
 models/. There is one actor per GPU of the cluster (`num_gpus=1` each), or N actors of one CPU
 each with --ray-cpus N. The driver hands the windows out with scripts.segmented.run_windows,
 one at a time per actor: each window is one actor call that renders its graph and moves the
@@ -10,8 +10,8 @@ raises `EngineLost`, and its window goes to another actor; the segments already 
 The manifest, the resume and the stitching are the local render's (scripts.render.render_segments).
 
 OUT.parts/ and BASE must be folders the driver and every worker reach at the same path (one
-machine, or a shared volume mounted alike in every pod). Ray is an optional extra
-(`pip install ray==2.60.0`): this module imports it only when called.
+machine, or a shared volume mounted alike in every pod). Ray is optional
+(`pip install -r requirements-ray.txt`): this module imports it only when called.
 """
 
 from __future__ import annotations
@@ -22,10 +22,12 @@ import os
 from pathlib import Path
 from typing import Any
 
-from scripts import bed, client, segmented
+from scripts import client, host, segmented
 from scripts.workflow import node_info_of
 
-EXTRA = "pip install ray==2.60.0 (into the Python that runs the render)"
+REQUIREMENTS = host.REPO / "requirements-ray.txt"
+"""What the Ray backend needs beyond ComfyUI: Ray, at the version the tests run."""
+EXTRA = f"pip install -r {REQUIREMENTS} (into the Python that runs the render: ComfyUI's)"
 
 
 def _ray() -> Any:
@@ -44,14 +46,14 @@ def actor_base(base: Path, name: str) -> Path:
     if not models.exists() and not models.is_symlink():
         (base / "models").mkdir(parents=True, exist_ok=True)
         models.symlink_to((base / "models").resolve(), target_is_directory=True)
-    return bed.make_base(own)
+    return host.make_base(own)
 
 
 class ComfyActor:
     """One ComfyUI with the pack, booted in a Ray worker process (wrapped by ray.remote in `start`)."""
 
     def __init__(self, base: str, name: str, cpu: bool) -> None:
-        comfy = bed.boot(actor_base(Path(base), name), cpu=cpu)
+        comfy = host.boot(actor_base(Path(base), name), cpu=cpu)
         importlib.import_module("comfy.utils").set_progress_bar_enabled(False)  # the driver shows the bar
         self.engine = client.LocalEngine(comfy)
 
@@ -68,9 +70,9 @@ class ComfyActor:
     def object_info(self) -> dict[str, dict]:
         """/object_info of the actor's ComfyUI: every node's entry, as JSON, as the server sends it (a newer
         host's entries hold enums and other objects that only their JSON form carries to the driver)."""
-        info = node_info_of(bed.node_classes())
+        info = node_info_of(host.node_classes())
         out = {}
-        for node_type in bed.node_classes():
+        for node_type in host.node_classes():
             try:
                 out[node_type] = info(node_type)
             except Exception:  # noqa: S112  (the server, too, leaves out a node whose info fails)
@@ -129,7 +131,7 @@ def engines(address: str, base: Path, cpus: int = 0) -> list[ActorEngine]:
 def start(count: int, base: Path, cpu: bool) -> list[ActorEngine]:
     """Start `count` ComfyActors (1 CPU, or 1 GPU each) on BASE and wait until every one has booted."""
     ray = _ray()
-    env = {"PYTHONPATH": os.pathsep.join(p for p in (str(bed.REPO), os.environ.get("PYTHONPATH")) if p)}
+    env = {"PYTHONPATH": os.pathsep.join(p for p in (str(host.REPO), os.environ.get("PYTHONPATH")) if p)}
     if os.environ.get("COMFYUI_DIR"):
         env["COMFYUI_DIR"] = str(Path(os.environ["COMFYUI_DIR"]).resolve())
     remote = ray.remote(ComfyActor).options(num_cpus=1, num_gpus=0 if cpu else 1, max_restarts=0,

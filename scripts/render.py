@@ -5,10 +5,10 @@
         [--batch B] [--servers http://host1:8188,http://host2:8188] [--ray auto|ADDRESS [--ray-cpus N]]
         [--output ID] [--force] [--keep-parts]
 
-WORKFLOW is a UI-format workflow (default: the bundled seed walk). Without --checkpoint a small
-random-weight SD1.5 test model is generated and used: its frames are abstract colour fields, not
-pictures, but the walk, sampler, decode and encode are all real. --set changes every input of
-that name in the graph (e.g. --set frames=24 --set steps=20 --set width=512).
+WORKFLOW is a UI-format workflow (default: the bundled seed walk); --checkpoint is the model it
+samples with (`make render` runs tools/render_demo.py, which gives this CLI a random-weight demo
+model instead). --set changes every input of that name in the graph (e.g. --set frames=24 --set
+steps=20 --set width=512).
 
 A workflow with a walk node (start_frame / frame_count inputs) renders in segments of --batch
 frames, each one graph with one sampler call over its B frames, written as its own lossless mp4
@@ -31,24 +31,37 @@ import shutil
 import signal
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from tqdm import tqdm
 
-from scripts import bed, client, segmented
+from scripts import client, host, segmented
 from scripts.workflow import load, node_info_of, ui_to_api
 from video_ops import segments
 
-DEFAULT_WORKFLOW = bed.REPO / "workflows" / "meander_seed_walk.json"
-DEFAULT_BASE = bed.REPO / "renders" / "comfy-base"
+DEFAULT_WORKFLOW = host.REPO / "workflows" / "meander_seed_walk.json"
+DEFAULT_BASE = host.REPO / "renders" / "comfy-base"
 """The in-process ComfyUI's base folder (models/, output/, user/ with the compile cache), shared by both hosts."""
-TEST_CHECKPOINT = "meander-test-sd15.safetensors"
 VIDEO_SUFFIXES = (".mp4", ".webm", ".webp", ".gif")
-TEST_MODEL_SETTINGS = (("width", "128"), ("height", "128"), ("steps", "5"), ("frames", "24"))
-"""Applied (before --set) when rendering on the test model, so the CPU render takes about a minute."""
+
+
+@dataclass(frozen=True)
+class DefaultModel:
+    """The model a caller of the CLI gives a render without --checkpoint (`make render`: the demo model of
+    tools/render_demo.py); the CLI on its own has none and asks for --checkpoint.
+
+    `make(path)` writes the checkpoint to `path` in the base's models/checkpoints, under `name`, once
+    ComfyUI is booted (it may build it from ComfyUI's own classes); `settings` are applied, before
+    --set, to the inputs of those names the graph has; `note` says on stderr what the frames will be.
+    """
+
+    name: str
+    make: Callable[[Path], Path]
+    settings: tuple[tuple[str, str], ...] = ()
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -65,7 +78,8 @@ class RenderOptions:
     tell it, `output` the video output (node id) where the graph has several. `force` replaces
     the output (and another walk's OUT.parts/), `keep_parts` keeps OUT.parts/ after stitching,
     `progress` shows a progress bar, `encoding` is how the video is encoded (quality, preset,
-    pixel format, key-frame interval).
+    pixel format, key-frame interval). `default_model` is sampled with where `checkpoint` is None
+    in this process or on Ray (with servers, the workflow's own checkpoint name stands).
     """
 
     checkpoint: Path | None = None
@@ -85,6 +99,7 @@ class RenderOptions:
     keep_parts: bool = False
     progress: bool = True
     encoding: segments.Encoding = segments.Encoding()
+    default_model: DefaultModel | None = None
 
 
 def parse_override(text: str) -> tuple[str, str]:
@@ -197,7 +212,7 @@ def render(workflow: Path, out: Path, options: RenderOptions, *, engines: list |
     ui = check_before_boot(workflow, out, options, local)
     overrides = list(options.overrides)
     if options.ray and not engines:
-        from scripts import ray_render  # Ray is imported only here: an optional extra
+        from scripts import ray_render  # Ray is imported only here: optional (requirements-ray.txt)
 
         engines = ray_render.engines(options.ray, options.base, options.ray_cpus)
     elif (options.servers or engines) and options.checkpoint is not None:
@@ -209,11 +224,11 @@ def render(workflow: Path, out: Path, options: RenderOptions, *, engines: list |
         comfy = None
     else:
         comfy = boot(options)
-        node_info = node_info_of(bed.node_classes())
+        node_info = node_info_of(host.node_classes())
         engines = [client.LocalEngine(comfy)]
     prompt = ui_to_api(ui, node_info)
     if comfy is not None or options.ray:  # the actors' models/ is the base's
-        overrides = _local_checkpoint(prompt, options.checkpoint, options.base, overrides)
+        overrides = _local_checkpoint(prompt, options, overrides)
     _prepare_prompt(prompt, options, overrides)
     if not segmented.walk_nodes(prompt):
         if comfy is None:
@@ -237,6 +252,8 @@ def check_before_boot(workflow: Path, out: Path, options: RenderOptions, local: 
         raise ValueError(f"--total-frames must be >= 1, got {options.total}")
     if options.checkpoint is not None and local:
         checkpoint_name(options.checkpoint, options.base)
+    if options.checkpoint is None and options.default_model is None and (local or options.ray):
+        raise ValueError("no --checkpoint: name the .safetensors checkpoint to sample with")
     workflow = Path(workflow)
     if not workflow.is_file():
         raise FileNotFoundError(f"workflow {workflow}: no such file")
@@ -252,17 +269,17 @@ def check_before_boot(workflow: Path, out: Path, options: RenderOptions, local: 
     return ui
 
 
-def boot(options: RenderOptions) -> bed.Bed:
+def boot(options: RenderOptions) -> host.Bed:
     """Boot ComfyUI in this process as a plain server starts: on the GPU when torch sees one, unless --cpu.
 
     Its output cache is on, as in the server: the loaders, the prompts' encodes and Fast Walk Render's
     compiled model run once per render, not once per window. Says on stderr where it samples.
     """
-    gpu = not options.cpu and bed.accelerator_available()
-    comfy = bed.boot(options.base, cpu=not gpu, cache=True)
+    gpu = not options.cpu and host.accelerator_available()
+    comfy = host.boot(options.base, cpu=not gpu, cache=True)
     comfy.show_progress_bars(not options.progress)  # one bar: the render's, not the sampler's
     why = "" if gpu else " (--cpu)" if options.cpu else " (torch sees no GPU)"
-    print(f"ComfyUI {bed.host_version()} samples on {comfy.device()}{why}", file=sys.stderr)
+    print(f"ComfyUI {host.host_version()} samples on {comfy.device()}{why}", file=sys.stderr)
     return comfy
 
 
@@ -288,26 +305,24 @@ def checkpoint_name(checkpoint: Path, base: Path) -> str:
     return path.name
 
 
-def _local_checkpoint(prompt: dict, checkpoint: Path | None, base: Path,
-                      overrides: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """Select --checkpoint (linked into the base's models where it is not there) or make the test model;
-    the overrides that select it."""
-    ckpt_dir = base / "models" / "checkpoints"
-    if checkpoint is not None:
-        name = checkpoint_name(checkpoint, base)
+def _local_checkpoint(prompt: dict, options: RenderOptions, overrides: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Select --checkpoint (linked into the base's models where it is not there) or make the caller's
+    default model there; the overrides that select it (and the default model's settings)."""
+    ckpt_dir = options.base / "models" / "checkpoints"
+    if options.checkpoint is not None:
+        name = checkpoint_name(options.checkpoint, options.base)
         link = ckpt_dir / name
         if not link.exists():
-            link.symlink_to(Path(checkpoint).expanduser().resolve())
+            link.symlink_to(Path(options.checkpoint).expanduser().resolve())
         return [("ckpt_name", name), *overrides]
-    from scripts.make_checkpoint import make_checkpoint
-
+    model = options.default_model
     present = {name for node in prompt.values() for name in node["inputs"]}
     given = {name for name, _ in overrides}
-    applied = [(n, v) for n, v in TEST_MODEL_SETTINGS if n in present and n not in given]
-    print("no --checkpoint: the random-weight test model (frames are abstract colour fields)"
-          + "".join(f", {n}={v}" for n, v in applied), file=sys.stderr)
-    make_checkpoint(ckpt_dir / TEST_CHECKPOINT)
-    return [("ckpt_name", TEST_CHECKPOINT), *applied, *overrides]
+    applied = [(n, v) for n, v in model.settings if n in present and n not in given]
+    print(f"no --checkpoint: {model.note or model.name}" + "".join(f", {n}={v}" for n, v in applied),
+          file=sys.stderr)
+    model.make(ckpt_dir / model.name)
+    return [("ckpt_name", model.name), *applied, *overrides]
 
 
 def _render_whole(comfy, prompt: dict, workflow: Path, out: Path, force: bool) -> list[Path]:
@@ -344,7 +359,7 @@ class Interrupted(Exception):
 
 
 @contextlib.contextmanager
-def stop_on_ctrl_c(comfy: bed.Bed | None) -> Iterator[threading.Event]:
+def stop_on_ctrl_c(comfy: host.Bed | None) -> Iterator[threading.Event]:
     """While rendering windows: the first Ctrl-C sets the Event (no window starts after it) and asks the
     in-process ComfyUI to stop the window it samples (at the sampler's next step); windows already
     sampled are still saved. A second Ctrl-C stops at once."""
@@ -374,7 +389,7 @@ WALK_LENGTH = re.compile(r"walk of (\d+) frames|end of the walk \((\d+) frames\)
 
 
 def render_segments(prompt: dict, out: Path, engines: list, options: RenderOptions,
-                    comfy: bed.Bed | None = None) -> list[Path]:
+                    comfy: host.Bed | None = None) -> list[Path]:
     """Render an API graph with walk nodes window by window on `engines`, resuming from OUT.parts/; stitch.
 
     Of `options` it reads batch, total, output, force, keep_parts and progress (the graph is ready).
@@ -411,7 +426,7 @@ def render_segments(prompt: dict, out: Path, engines: list, options: RenderOptio
 
 
 def _render_windows(prepared: dict, writer: str, total: int, trusted: bool, engines: list, parts: segmented.Parts,
-                    options: RenderOptions, out: Path, comfy: bed.Bed | None) -> None:
+                    options: RenderOptions, out: Path, comfy: host.Bed | None) -> None:
     """Render the windows the parts folder lacks, with one progress bar; Ctrl-C as Interrupted."""
     done = parts.done()
     windows = segments.plan(total, options.batch, done)
@@ -458,12 +473,15 @@ class _Parser(argparse.ArgumentParser):
         sys.exit(USAGE)
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None, default_model: DefaultModel | None = None) -> None:
+    """The command line: render what `argv` asks for; `default_model` is what a render without
+    --checkpoint samples with (none: --checkpoint is needed, but with --servers)."""
     parser = _Parser(description="Render a ComfyUI workflow headless to a video file.")
     parser.add_argument("workflow", nargs="?", type=Path, default=DEFAULT_WORKFLOW, help="UI-format workflow JSON")
     parser.add_argument("--checkpoint", type=Path,
-                        help="an SD1.5 .safetensors checkpoint (default: test model); with --servers, the "
-                        "checkpoint's file name in the servers' models/checkpoints")
+                        help="the .safetensors checkpoint to sample with" + (f" (default: {default_model.name})"
+                        if default_model else "") + "; with --servers, its file name in the servers' "
+                        "models/checkpoints (default: the workflow's own)")
     parser.add_argument("--set", dest="overrides", action="append", default=[], type=parse_override,
                         metavar="NAME=VALUE", help="set every input NAME in the graph (repeatable)")
     parser.add_argument("--prompt", action="append", default=[], metavar="TEXT",
@@ -483,7 +501,8 @@ def main(argv: list[str] | None = None) -> None:
                         default=(), metavar="URL,URL", help="render on these ComfyUI servers instead of in-process")
     parser.add_argument("--ray", metavar="auto|ADDRESS",
                         help="render on a Ray cluster, one ComfyUI actor per GPU: auto (RAY_ADDRESS, the cluster "
-                        "`ray start` runs here, else a local one) or its address; needs pip install ray==2.60.0")
+                        "`ray start` runs here, else a local one) or its address; needs Ray: "
+                        "pip install -r requirements-ray.txt")
     parser.add_argument("--ray-cpus", type=int, default=0, metavar="N",
                         help="with --ray: N actors of one CPU each instead of one per GPU (tests, no GPU)")
     parser.add_argument("--output", metavar="ID",
@@ -507,7 +526,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--debug", action="store_true", help="on an error, show the Python traceback too")
     args = parser.parse_args(argv)
     try:
-        _run(args)
+        _run(args, default_model)
     except Exception as error:  # the CLI's one place that turns an error into one line
         if args.debug:
             raise
@@ -527,7 +546,7 @@ BAD_USAGE = (ValueError, FileExistsError, FileNotFoundError, KeyError)
 def default_out() -> Path:
     """renders/walk-comfyui-VERSION.mp4 under the working folder: one per ComfyUI host, so a render on
     one host never meets the other's."""
-    return Path("renders") / f"walk-comfyui-{bed.host_version()}.mp4"
+    return Path("renders") / f"walk-comfyui-{host.host_version()}.mp4"
 
 
 def _sentence(error: BaseException) -> str:
@@ -536,7 +555,7 @@ def _sentence(error: BaseException) -> str:
     return text.strip("'\"") if isinstance(error, KeyError) else text
 
 
-def _run(args: argparse.Namespace) -> None:
+def _run(args: argparse.Namespace, default_model: DefaultModel | None) -> None:
     """Render what the parsed command line asks for and say what it wrote."""
     logging.basicConfig()
     # ComfyUI logs a failing node's traceback as an error; the CLI says it in one line (--debug: both)
@@ -548,7 +567,7 @@ def _run(args: argparse.Namespace) -> None:
         overrides=(*named, *args.overrides), base=args.base.resolve(), servers=args.servers, ray=args.ray,
         ray_cpus=args.ray_cpus, batch=args.batch,
         total=args.total_frames, output=args.output, force=args.force, keep_parts=args.keep_parts,
-        encoding=segments.Encoding(args.crf, args.preset, args.pix_fmt, args.keyint))
+        encoding=segments.Encoding(args.crf, args.preset, args.pix_fmt, args.keyint), default_model=default_model)
     try:
         written = render(args.workflow, args.out or default_out(), options)
     except Interrupted as stop:

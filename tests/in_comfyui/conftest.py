@@ -10,7 +10,7 @@ import urllib.request
 
 import pytest
 
-from scripts import bed
+from scripts import host
 
 STARTUP_S = 120
 
@@ -35,7 +35,7 @@ def start_server(base, front_end_root=None):
     proc = subprocess.Popen(
         [sys.executable, "main.py", "--cpu", "--listen", "127.0.0.1", "--port", str(port),
          "--base-directory", str(base), "--database-url", "sqlite:///:memory:", "--disable-api-nodes", *frontend],
-        cwd=bed.comfy_dir(), stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        cwd=host.comfy_dir(), stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + STARTUP_S
     while True:

@@ -1,4 +1,4 @@
-"""Graphs and fixtures for the model-family tests: SDXL, SD3, Flux and Wan 2.1 (scripts/make_models.py).
+"""Graphs and fixtures for the model-family tests: SDXL, SD3, Flux and Wan 2.1 (tools/make_models.py).
 
 Models are built once into .cache/ and linked into the booted ComfyUI's model folders. SDXL and
 SD3 encode their prompts with real CLIP-L + CLIP-G. Flux's T5-XXL and Wan's UMT5-XXL (4.7 G and
@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import torch
 
-from scripts import make_models
 from tests.conftest import REPO
 from tests.in_comfyui import graphs
+from tools import make_models
 
 CACHE = REPO / ".cache"
 SDXL = "meander-test-sdxl.safetensors"

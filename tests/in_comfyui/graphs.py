@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-TEST_CHECKPOINT = "meander-test-sd15.safetensors"
+from tools.bed import TEST_CHECKPOINT
+
 SIZE = 64
 STEPS = 3
 CFG = 7.0

@@ -7,10 +7,10 @@ import pytest
 import torch
 
 from latent_ops import audio, interpolate, metrics, noise, retime, schedule
-from scripts import bed
-from scripts.bed import REPO, GraphError
-from scripts.make_checkpoint import make_clip_vision
+from scripts import host
+from scripts.host import REPO, GraphError
 from tests.in_comfyui.graphs import TEST_CHECKPOINT
+from tools.make_checkpoint import make_clip_vision
 
 
 def result_of(out):
@@ -43,7 +43,7 @@ def test_metrics_node_reports_the_figures_and_draws_both_walks(comfy):
 
 
 def test_metrics_chart_has_one_colour_per_walk(comfy):
-    plot = bed.pack_module("plot")
+    plot = host.pack_module("plot")
     node = comfy.node_class("MeanderWalkMetrics")
     _, alone, _, _ = result_of(node.execute(latent=walk_latent()))
     _, both, _, _ = result_of(node.execute(latent=walk_latent(), compare_latent=walk_latent(method="lerp")))
@@ -114,7 +114,7 @@ def test_trajectory_plot_draws_every_walk_and_refuses_other_shapes(comfy):
     node = comfy.node_class("MeanderTrajectoryPlot")
     (chart,) = result_of(node.execute(walk_1=walk_latent(), walk_2=walk_latent(method="lerp"), labels="slerp, lerp"))
     assert chart.shape == (1, 512, 512, 3)
-    plot = bed.pack_module("plot")
+    plot = host.pack_module("plot")
     assert colour(chart, plot.PALETTE[0]) > 50 and colour(chart, plot.PALETTE[1]) > 50
     other = {"samples": torch.zeros(3, 4, 8, 16)}
     with pytest.raises(ValueError, match=r"walk_2 has frames of shape \(4, 8, 16\) but walk_1 has \(4, 8, 8\)"):

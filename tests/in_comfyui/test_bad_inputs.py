@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from latent_ops import noise as noise_ops
 from latent_ops import retime
-from scripts import bed
+from scripts import host
 
 NAN = float("nan")
 INF = float("inf")
@@ -634,7 +634,7 @@ def test_the_catalogue_covers_every_node_and_30_inputs(comfy):
     """Every node of the pack's node list has rows here, but those NOT_IN_CATALOGUE names."""
     assert len(CATALOGUE) >= 30
     assert len({row[0] for row in CATALOGUE}) == len(CATALOGUE)
-    package = bed.node_classes()["MeanderSeedWalk"].__module__.rsplit(".", 1)[0]
+    package = host.node_classes()["MeanderSeedWalk"].__module__.rsplit(".", 1)[0]
     nodes = {node.GET_SCHEMA().node_id for node in sys.modules[package].NODES}
     assert NOT_IN_CATALOGUE.keys() <= nodes
     assert {row[1] for row in CATALOGUE} == nodes - NOT_IN_CATALOGUE.keys()
@@ -686,7 +686,7 @@ def test_bad_or_edge_input(comfy, row):
 
 
 def test_memory_check_compares_the_estimate_with_the_free_memory(comfy):
-    validate = bed.pack_module("validate")
+    validate = host.pack_module("validate")
     validate.check_memory("frames", 10, 1024, "tiny frames", free=10 * 1024)  # fits exactly: no error
     with pytest.raises(ValueError, match=re.escape(
             "frames: 11 frames of tiny frames need about 11.0 KiB (1.0 KiB per frame) but only 10.0 KiB of memory "
@@ -696,7 +696,7 @@ def test_memory_check_compares_the_estimate_with_the_free_memory(comfy):
 
 
 def test_noise_walk_estimate_is_32_bytes_per_latent_value(comfy):
-    validate = bed.pack_module("validate")
+    validate = host.pack_module("validate")
     assert validate.latent_values(512, 512) == 4 * 64 * 64
     with pytest.raises(ValueError, match=r"^frames: 48 frames of 512x512 walk noise and latents need about 24\.0 MiB "
                                          r"\(512\.0 KiB per frame\)"):

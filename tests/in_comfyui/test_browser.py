@@ -1,7 +1,7 @@
 """The bundled workflows in the real frontend, in headless Chromium (Debian's, never a download).
 
 Each leg is one frontend: the one the host pins and, on the newest host, also the newest frontend
-(requirements-frontend.txt, which scripts/setup.sh newest installs beside that host) in each of its
+(requirements-frontend.txt, which tools/setup.sh newest installs beside that host) in each of its
 node renderers, the LiteGraph canvas and the Vue one ("Nodes 2.0", the frontend's own setting
 Comfy.VueNodes.Enabled), served by a second server with --front-end-root. On each: every workflow
 loads with no missing node or widget; the frontend's own graphToPrompt gives exactly the API graph
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts import bed
+from scripts import host
 from scripts.workflow import FRONTEND_ONLY, load, read_widgets, ui_to_api
 from tests.in_comfyui.conftest import seed_settings, start_server, stop_server
 from tests.in_comfyui.graphs import TEST_CHECKPOINT
@@ -26,11 +26,11 @@ from tests.in_comfyui.test_workflows import WORKFLOWS
 from video_ops import segments
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARTIFACTS = bed.REPO / "renders" / "test-artifacts"
+ARTIFACTS = host.REPO / "renders" / "test-artifacts"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic"]
-NEWEST_HOST = bed.REPO / ".newest" / "ComfyUI"
-FRONTEND_PIN = bed.REPO / "requirements-frontend.txt"
+NEWEST_HOST = host.REPO / ".newest" / "ComfyUI"
+FRONTEND_PIN = host.REPO / "requirements-frontend.txt"
 VUE_NODES = "Comfy.VueNodes.Enabled"
 """The frontend's setting that draws nodes with the Vue renderer (Nodes 2.0) instead of the canvas."""
 PREVIEW_WAIT_S = 15
@@ -53,17 +53,17 @@ LEGS = [Leg("pinned"), Leg("newest-canvas", newest=True), Leg("newest-vue", newe
 def legs() -> list[Leg]:
     """The pinned frontend's leg on every host; the newest frontend's two on the tree setup.sh newest made."""
     try:
-        newest = bed.comfy_dir() == NEWEST_HOST.resolve()
+        newest = host.comfy_dir() == NEWEST_HOST.resolve()
     except FileNotFoundError:
         newest = False
     return LEGS if newest else LEGS[:1]
 
 
 def newest_frontend() -> tuple[str, Path]:
-    """The pinned newest frontend's version and the static folder scripts/setup.sh newest installs it in."""
+    """The pinned newest frontend's version and the static folder tools/setup.sh newest installs it in."""
     (version,) = [line.split("==", 1)[1].strip() for line in FRONTEND_PIN.read_text().splitlines()
                   if line.startswith("comfyui-frontend-package==")]
-    return version, bed.REPO / ".newest" / f"frontend-{version}" / "comfyui_frontend_package" / "static"
+    return version, host.REPO / ".newest" / f"frontend-{version}" / "comfyui_frontend_package" / "static"
 
 
 @dataclass
@@ -85,7 +85,7 @@ class Editor:
 @pytest.fixture(scope="module")
 def browser():
     if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed (scripts/setup.sh installs it as root): no browser test")
+        pytest.skip("Debian's chromium is not installed (tools/setup.sh installs it as root): no browser test")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -100,8 +100,8 @@ def newest_server(comfy, tmp_path_factory):
     (its own settings, which the Vue leg changes, and outputs): (url, output folder)."""
     version, static = newest_frontend()
     if not (static / "index.html").is_file():
-        pytest.skip(f"comfyui-frontend-package {version} is not in {static.parents[1]}: run scripts/setup.sh newest")
-    base = bed.make_base(tmp_path_factory.mktemp("newest-frontend-base"))
+        pytest.skip(f"comfyui-frontend-package {version} is not in {static.parents[1]}: run tools/setup.sh newest")
+    base = host.make_base(tmp_path_factory.mktemp("newest-frontend-base"))
     (base / "models" / "checkpoints" / TEST_CHECKPOINT).symlink_to(
         (comfy.base / "models" / "checkpoints" / TEST_CHECKPOINT).resolve())
     seed_settings(base)
@@ -154,7 +154,7 @@ READ_PREVIEWS = """() => Object.fromEntries(window.app.graph.nodes
 def expected_preview(node_type: str, inputs: dict) -> dict:
     """What a walk node's preview shows for these inputs: the route's plan (the walk object's), as the
     label's frame part (or the reason there is no plan), one dot per planned frame, those in the window."""
-    _, plan = bed.pack_module("routes").answer({"node_type": node_type, "inputs": inputs})
+    _, plan = host.pack_module("routes").answer({"node_type": node_type, "inputs": inputs})
     if "error" in plan:
         return {"label": plan["error"], "dots": 0, "in_window": 0}
     length, (start, stop) = plan["length"], plan["window"]
@@ -242,7 +242,7 @@ def test_walk_node_shows_its_preview_in_its_renderer(editor, node_info):
     Vue renderer squeezes an element that may shrink into the node's saved size), with its plan's label
     and dots, which follow an edit of the window; a screenshot of the node is kept per leg."""
     page = editor.page
-    ui = load(bed.REPO / "workflows" / "meander_seed_chain_walk.json")
+    ui = load(host.REPO / "workflows" / "meander_seed_chain_walk.json")
     (walk,) = [n for n in ui["nodes"] if n["type"] == "MeanderSeedChainWalk"]
     preview = page.evaluate(
         """async ([ui, id]) => {
@@ -281,7 +281,7 @@ def test_every_walk_node_gets_its_plan_from_the_server(editor, node_info):
     node's plan is its walk object's (latent_ops.walks), or the reason a Latent Pan has none."""
     from latent_ops import walks
 
-    kinds = sorted(n for n in bed.node_classes() if n.startswith("Meander")
+    kinds = sorted(n for n in host.node_classes() if n.startswith("Meander")
                    and {"start_frame", "frame_count"} <= set(node_info(n)["input"].get("required", {})))
     plans = editor.page.evaluate(
         """async (kinds) => {
@@ -334,7 +334,7 @@ def test_queue_every_window_renders_the_whole_long_walk(editor):
     and stitches the video."""
     page = editor.page
     folder_name = f"meander/browser_long_{editor.leg.name}"
-    ui = load(bed.REPO / "workflows" / "meander_long_walk.json")
+    ui = load(host.REPO / "workflows" / "meander_long_walk.json")
     refused = page.evaluate(
         """async ([ui, ckpt, command, folder]) => {
             await window.app.loadGraphData(structuredClone(ui), true, true, 'meander-long');

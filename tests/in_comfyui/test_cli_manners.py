@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from scripts.bed import REPO, host_version
-from tests.conftest import TEST_CHECKPOINT
+from scripts.host import REPO, host_version
+from tools.bed import TEST_CHECKPOINT
 
 SMALL = ["--set", "width=64", "--set", "height=64", "--set", "frames=4", "--batch", "2"]
 

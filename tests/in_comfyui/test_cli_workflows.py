@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts import build_workflows, client, render
+from scripts import client, render
 from scripts.workflow import load
 from tests.in_comfyui import families
 from tests.in_comfyui.graphs import TEST_CHECKPOINT
@@ -19,6 +19,7 @@ from tests.in_comfyui.test_workflows import (
     WORKFLOWS,
     decoded_frames,
 )
+from tools import build_workflows
 
 CLI_WORKFLOWS = [p for p in WORKFLOWS if p.stem not in TEXT_STACK_TOO_LARGE]
 """Every bundled workflow whose text encoders the test bed can build (test_workflows renders the others)."""

@@ -1,6 +1,6 @@
 """The walks on SDXL, SD3 and Flux in the real ComfyUI, on tiny random-weight models its own loaders detect.
 
-Models: scripts/make_models.py (SDXL: a CheckpointLoaderSimple checkpoint with CLIP-L + CLIP-G;
+Models: tools/make_models.py (SDXL: a CheckpointLoaderSimple checkpoint with CLIP-L + CLIP-G;
 SD3: a 2-block MMDiT through UNETLoader, prompts encoded by the real CLIP-L + CLIP-G through
 DualCLIPLoader type sd3, without T5; Flux dev: 1 double block at hidden 3072 through UNETLoader).
 Flux's T5-XXL is too large for the CPU: its conditioning is built as tensors at Flux's shapes
@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from latent_ops import embedding
-from scripts.bed import GraphError
+from scripts.host import GraphError
 from tests.in_comfyui import families as fam
 
 SIZE = fam.SIZE

@@ -1,6 +1,6 @@
 """Walks of clips on Wan 2.1 text-to-video in the real ComfyUI: one walk frame is one whole clip.
 
-Model: scripts/make_models.py's Wan 2.1 t2v (one block at dim 128) through UNETLoader, detected by
+Model: tools/make_models.py's Wan 2.1 t2v (one block at dim 128) through UNETLoader, detected by
 ComfyUI as WAN21_T2V, and a Wan 2.1 VAE of width 16 through VAELoader. Wan's UMT5-XXL is too large
 for the CPU: the conditioning is a tensor of its shape (tokens x 4096), see families.py. Clips are
 EmptyHunyuanLatentVideo's 64x64 x 5 frames (latents 16 x 2 x 8 x 8), sampled in 2 steps.
@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from scripts.bed import GraphError
+from scripts.host import GraphError
 from tests.in_comfyui import families as fam
 
 SIZE = fam.SIZE

@@ -6,7 +6,7 @@ import types
 import pytest
 import torch
 
-from scripts import bed
+from scripts import host
 from tests.in_comfyui import graphs
 
 
@@ -15,7 +15,7 @@ def fast_node(comfy):
 
 
 def test_cpu_is_a_clear_fallback(comfy):
-    module = bed.pack_module("fast_render")
+    module = host.pack_module("fast_render")
     reason = module.compile_unavailable(torch.device("cpu"))
     assert reason == "the model runs on cpu, and compiling only pays off on an NVIDIA GPU"
 
@@ -52,7 +52,7 @@ def test_a_walk_through_the_fast_node_renders_the_plain_frames(comfy):
 
 def test_cudnn_benchmark_is_on_only_inside_the_compiled_models_calls(comfy):
     """The compiled model's calls run with cuDNN's benchmark mode; the process's setting is left as it was."""
-    call = bed.pack_module("fast_render").cudnn_benchmark_call
+    call = host.pack_module("fast_render").cudnn_benchmark_call
     before = torch.backends.cudnn.benchmark
     seen = call(lambda x: (x, torch.backends.cudnn.benchmark), 3)
     assert seen == (3, True) and torch.backends.cudnn.benchmark is before
@@ -63,7 +63,7 @@ def test_cudnn_benchmark_is_on_only_inside_the_compiled_models_calls(comfy):
 
 def test_the_compile_cache_is_kept_in_comfyuis_user_folder(comfy, monkeypatch):
     """With no folder of the user's, inductor's caches go to <user>/meander/torch_compile, which ComfyUI keeps."""
-    module = bed.pack_module("fast_render")
+    module = host.pack_module("fast_render")
     monkeypatch.setenv(module.CACHE_ENV, module.default_cache_dir())  # what inductor writes on its first look
     path = module.persistent_compile_cache()
     expected = comfy.base / "user" / "meander" / "torch_compile"
@@ -72,7 +72,7 @@ def test_the_compile_cache_is_kept_in_comfyuis_user_folder(comfy, monkeypatch):
 
 
 def test_a_compile_cache_folder_of_the_users_own_is_left_alone(comfy, monkeypatch, tmp_path):
-    module = bed.pack_module("fast_render")
+    module = host.pack_module("fast_render")
     monkeypatch.setenv(module.CACHE_ENV, str(tmp_path / "mine"))
     assert module.persistent_compile_cache() == tmp_path / "mine"
     assert module.os.environ[module.CACHE_ENV] == str(tmp_path / "mine")
@@ -85,7 +85,7 @@ def test_the_compiled_decoder_decodes_as_the_vae_and_leaves_the_vae_alone(comfy)
     import folder_paths
     from comfy.sd import load_checkpoint_guess_config
 
-    module = bed.pack_module("fast_render")
+    module = host.pack_module("fast_render")
     path = folder_paths.get_full_path_or_raise("checkpoints", graphs.TEST_CHECKPOINT)
     _, _, vae, _ = load_checkpoint_guess_config(path, output_vae=True, output_clip=False)
     fast = module.compiled_decoder_vae(vae, backend="eager")
@@ -98,7 +98,7 @@ def test_the_compiled_decoder_decodes_as_the_vae_and_leaves_the_vae_alone(comfy)
 
 
 def test_a_video_vae_decoder_is_not_compiled(comfy):
-    module = bed.pack_module("fast_render")
+    module = host.pack_module("fast_render")
     video_vae = types.SimpleNamespace(latent_dim=3)
     assert module.compiled_decoder_vae(video_vae) is video_vae
 
@@ -113,7 +113,7 @@ def norm_net() -> torch.nn.Module:
 def test_the_pass_swaps_every_group_norm_of_a_traced_graph(comfy):
     """GroupNormInLayout on the graph dynamo traces: both norms become meander::group_norm, none is left, and
     the graph computes what the module does."""
-    backend = bed.pack_module("fast_backend")
+    backend = host.pack_module("fast_backend")
     graphs_seen = []
 
     def capture(gm, example_inputs):
@@ -139,7 +139,7 @@ def test_inductor_compiles_with_the_fast_options_on_the_cpu(comfy):
     x = x.contiguous(memory_format=torch.channels_last)
     torch._dynamo.reset()
     with torch.no_grad():
-        out = torch.compile(net, options=bed.pack_module("fast_backend").inductor_options(), dynamic=False)(x)
+        out = torch.compile(net, options=host.pack_module("fast_backend").inductor_options(), dynamic=False)(x)
         torch.testing.assert_close(out, net(x), atol=2e-5, rtol=1e-5)
     assert out.is_contiguous(memory_format=torch.channels_last)
 
@@ -152,7 +152,7 @@ def test_each_mode_compiles_with_the_group_norm_pass(comfy, monkeypatch, mode, c
     from comfy.sd import load_checkpoint_guess_config
     from comfy_api.torch_helpers.torch_compile import TORCH_COMPILE_KWARGS
 
-    module = bed.pack_module("fast_render")
+    module = host.pack_module("fast_render")
     monkeypatch.setattr(module, "compile_unavailable", lambda device: None)
     path = folder_paths.get_full_path_or_raise("checkpoints", graphs.TEST_CHECKPOINT)
     model = load_checkpoint_guess_config(path, output_vae=False, output_clip=False)[0]
@@ -160,6 +160,6 @@ def test_each_mode_compiles_with_the_group_norm_pass(comfy, monkeypatch, mode, c
     patched = (out.args if hasattr(out, "args") else out.result)[0]
     kwargs = patched.model_options[TORCH_COMPILE_KWARGS]
     assert kwargs["backend"] == "inductor" and kwargs["dynamic"] is False and kwargs["mode"] is None
-    assert isinstance(kwargs["options"]["pre_grad_custom_pass"], bed.pack_module("fast_backend").GroupNormInLayout)
+    assert isinstance(kwargs["options"]["pre_grad_custom_pass"], host.pack_module("fast_backend").GroupNormInLayout)
     assert kwargs["options"]["triton.cudagraphs"] is cuda_graphs
     assert TORCH_COMPILE_KWARGS not in model.model_options

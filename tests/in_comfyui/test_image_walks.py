@@ -8,7 +8,7 @@ sqrt(1 + sigma_max^2), the guider's conditioning and cfg), not how well a real m
 import pytest
 import torch
 
-from scripts.bed import GraphError
+from scripts.host import GraphError
 from tests.in_comfyui import graphs
 
 RECONSTRUCTION_BOUND = 0.1

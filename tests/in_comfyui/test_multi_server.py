@@ -5,20 +5,20 @@ import json
 import numpy as np
 import pytest
 
-from scripts import bed, client, render, segmented
+from scripts import client, host, render, segmented
 from tests.in_comfyui.conftest import start_server, stop_server
 from tests.in_comfyui.graphs import TEST_CHECKPOINT
 from video_ops import segments
 from video_ops.segments import Window
 
-SEED_WALK = bed.REPO / "workflows" / "meander_seed_walk.json"
+SEED_WALK = host.REPO / "workflows" / "meander_seed_walk.json"
 SMALL = [("width", "64"), ("height", "64"), ("steps", "3")]
 
 
 @pytest.fixture(scope="module")
 def second_server(comfy, tmp_path_factory):
     """Another server on its own base directory (its own output folder, like another machine)."""
-    base = bed.make_base(tmp_path_factory.mktemp("second-base"))
+    base = host.make_base(tmp_path_factory.mktemp("second-base"))
     (base / "models" / "checkpoints" / TEST_CHECKPOINT).symlink_to(
         (comfy.base / "models" / "checkpoints" / TEST_CHECKPOINT).resolve())
     url, proc, log = start_server(base)
@@ -42,7 +42,7 @@ class Recording(client.ServerEngine):
 def test_two_servers_render_the_same_video_as_one(server, second_server, tmp_path):
     a, b = Recording(server), Recording(second_server)
     two = tmp_path / "two.mp4"
-    options = render.RenderOptions(checkpoint=bed.Path(TEST_CHECKPOINT), seeds=(3, 4),
+    options = render.RenderOptions(checkpoint=host.Path(TEST_CHECKPOINT), seeds=(3, 4),
                                    overrides=(*SMALL, ("frames", "5")), batch=2, keep_parts=True, progress=False)
     assert render.render(SEED_WALK, two, options, engines=[a, b]) == [two]
     assert sorted(a.windows + b.windows) == [Window(0, 2), Window(2, 4), Window(4, 5)]

@@ -2,8 +2,8 @@
 
 import pytest
 
-from scripts import node_reference
-from scripts.bed import host_version
+from scripts.host import host_version
+from tools import node_reference
 
 OLDEST_HOST = "0.3.75"
 """The page is written on the oldest host tested: choices read from the host (the Walk Sampler's samplers) are

@@ -6,7 +6,7 @@ import torch
 from PIL import Image
 
 from latent_ops import noise
-from scripts.bed import GraphError
+from scripts.host import GraphError
 from tests.in_comfyui import graphs
 
 

@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from latent_ops import embedding
-from scripts.bed import GraphError
+from scripts.host import GraphError
 from tests.in_comfyui import graphs
 
 SEED = 5

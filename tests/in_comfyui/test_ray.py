@@ -6,19 +6,22 @@ and drops them when it returns; the module's pair (`actors`) serves the other te
 last test kills one of them.
 """
 
+import importlib
+import importlib.metadata
 import json
+import subprocess
 import sys
 from dataclasses import replace
 
 import numpy as np
 import pytest
 
-from scripts import bed, ray_render, render, segmented
+from scripts import host, ray_render, render, segmented
 from tests.in_comfyui.graphs import TEST_CHECKPOINT
 from video_ops import segments
 from video_ops.segments import Window
 
-SEED_WALK = bed.REPO / "workflows" / "meander_seed_walk.json"
+SEED_WALK = host.REPO / "workflows" / "meander_seed_walk.json"
 SMALL = (("width", "64"), ("height", "64"), ("steps", "3"), ("frames", "5"))
 WINDOWS = [Window(0, 2), Window(2, 4), Window(4, 5)]
 
@@ -47,10 +50,37 @@ def reference(options, tmp_path_factory):
     return frames(out)
 
 
-@pytest.fixture(scope="module")
-def cluster():
-    import ray
+def pinned_ray() -> str:
+    """The Ray version requirements-ray.txt pins (its `ray==X` line)."""
+    lines = ray_render.REQUIREMENTS.read_text().splitlines()
+    return next(line.split("==", 1)[1].strip() for line in lines if line.startswith("ray=="))
 
+
+def installed_ray() -> str | None:
+    try:
+        return importlib.metadata.version("ray")
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+@pytest.fixture(scope="module")
+def ray_module():
+    """Ray, installed the way the docs say (`pip install -r requirements-ray.txt` into this Python) where it
+    is missing or not the pinned version; a failed install fails the tests that need Ray, never skips them."""
+    if installed_ray() != pinned_ray():
+        done = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--disable-pip-version-check", "-r",
+                               str(ray_render.REQUIREMENTS)], capture_output=True, text=True)
+        if done.returncode != 0:
+            pytest.fail(f"pip install -r {ray_render.REQUIREMENTS.name} failed (exit {done.returncode}):\n"
+                        + (done.stdout + done.stderr)[-3000:], pytrace=False)
+        importlib.invalidate_caches()
+    assert installed_ray() == pinned_ray()
+    return importlib.import_module("ray")
+
+
+@pytest.fixture(scope="module")
+def cluster(ray_module):
+    ray = ray_module
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     yield ray
     ray.shutdown()
@@ -106,7 +136,8 @@ def same_video(path, reference) -> bool:
 def test_ray_without_ray_installed_answers_one_line(monkeypatch, tmp_path, capsys):
     monkeypatch.setitem(sys.modules, "ray", None)  # import ray now raises ImportError
     with pytest.raises(SystemExit) as stop:
-        render.main(["--ray", "auto", "--ray-cpus", "2", "--out", str(tmp_path / "walk.mp4")])
+        render.main(["--ray", "auto", "--ray-cpus", "2", "--checkpoint", "model.safetensors",
+                     "--out", str(tmp_path / "walk.mp4")])
     assert stop.value.code == 2
     lines = capsys.readouterr().err.strip().splitlines()
     assert lines == ["render: error: --ray needs Ray, which is not installed: " + ray_render.EXTRA]

@@ -7,7 +7,7 @@ from dataclasses import fields
 import pytest
 
 from latent_ops import walks
-from scripts.bed import REPO, node_classes
+from scripts.host import REPO, node_classes
 
 
 def pack_node_ids() -> list[str]:

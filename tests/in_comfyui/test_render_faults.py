@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from scripts.bed import REPO
-from tests.conftest import TEST_CHECKPOINT
+from scripts.host import REPO
 from tests.in_comfyui.test_cli_manners import one_line
 from tests.in_comfyui.test_workflows import decoded_frames
+from tools.bed import TEST_CHECKPOINT
 
 WALK = ["--set", "width=64", "--set", "height=64", "--set", "steps=2", "--set", "frames=8", "--batch", "2"]
 """Four windows of two frames: a render of about 20 s on two CPU cores."""

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 
 from scripts import render
-from scripts.bed import REPO
+from scripts.host import REPO
 from tests.in_comfyui.graphs import TEST_CHECKPOINT
 from video_ops import segments
 

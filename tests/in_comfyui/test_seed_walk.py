@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from latent_ops import noise
-from scripts.bed import GraphError
+from scripts.host import GraphError
 from tests.in_comfyui import graphs
 
 

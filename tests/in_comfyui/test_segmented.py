@@ -3,11 +3,12 @@
 import numpy as np
 import pytest
 
-from scripts import build_workflows, client, render, segmented
-from scripts.bed import REPO, GraphError
+from scripts import client, render, segmented
+from scripts.host import REPO, GraphError
 from scripts.workflow import load, ui_to_api
 from tests.in_comfyui import graphs
 from tests.in_comfyui.test_workflows import TEST_SETTINGS, small_prompt
+from tools import build_workflows
 from video_ops import segments
 from video_ops.segments import Window
 
@@ -202,8 +203,9 @@ def test_segmented_render_refuses_to_mix_walks_or_overwrite(comfy, node_info, tm
     with pytest.raises(FileExistsError, match="holds segments of a different walk"):
         render.render_segments(other, out, [crashing], by_three)
     out.write_bytes(b"mine")
+    checkpoint = comfy.base / "models" / "checkpoints" / graphs.TEST_CHECKPOINT
     with pytest.raises(FileExistsError, match="pass --force"):
-        render.render(SEED_WALK, out, render.RenderOptions(base=comfy.base))
+        render.render(SEED_WALK, out, render.RenderOptions(base=comfy.base, checkpoint=checkpoint))
     assert out.read_bytes() == b"mine"
     with pytest.raises(ValueError, match="writes an mp4"):
         render.render_segments(small_walk(node_info), tmp_path / "walk.webp", [crashing],

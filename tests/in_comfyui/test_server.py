@@ -6,7 +6,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from scripts import bed
+from scripts import host
 from scripts.render import apply_overrides
 from tests.in_comfyui.conftest import get_json
 from tests.in_comfyui.test_workflows import WORKFLOWS, small_prompt
@@ -18,15 +18,15 @@ def test_server_registers_the_nodes_and_lists_the_workflows(server):
     info = get_json(server + "/object_info/MeanderSeedWalk")
     assert info["MeanderSeedWalk"]["display_name"] == "Seed Walk Noise (Meander)"
     templates = get_json(server + "/api/workflow_templates")
-    assert sorted(templates[bed.PACK_NAME]) == sorted(p.stem for p in WORKFLOWS)
+    assert sorted(templates[host.PACK_NAME]) == sorted(p.stem for p in WORKFLOWS)
     # the frontend shows each template with NAME.jpg from the same route
-    with urllib.request.urlopen(f"{server}/api/workflow_templates/{bed.PACK_NAME}/meander_seed_walk.jpg") as r:
+    with urllib.request.urlopen(f"{server}/api/workflow_templates/{host.PACK_NAME}/meander_seed_walk.jpg") as r:
         assert r.headers["Content-Type"] == "image/jpeg"
-        assert r.read() == (bed.REPO / "workflows" / "meander_seed_walk.jpg").read_bytes()
+        assert r.read() == (host.REPO / "workflows" / "meander_seed_walk.jpg").read_bytes()
 
 
 def test_server_renders_the_bundled_walk_to_mp4(server, comfy, node_info):
-    prompt = small_prompt(bed.REPO / "workflows" / "meander_seed_walk.json", node_info)
+    prompt = small_prompt(host.REPO / "workflows" / "meander_seed_walk.json", node_info)
     apply_overrides(prompt, [("filename_prefix", "server/walk")])
     body = json.dumps({"prompt": prompt, "client_id": "meander-test"}).encode()
     request = urllib.request.Request(server + "/prompt", body, {"Content-Type": "application/json"})

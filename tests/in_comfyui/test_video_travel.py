@@ -17,7 +17,7 @@ import pytest
 import torch
 
 from latent_ops import embedding
-from scripts.bed import GraphError
+from scripts.host import GraphError
 from tests.in_comfyui import families as fam
 
 LENGTH = 33

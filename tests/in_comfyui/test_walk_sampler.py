@@ -5,8 +5,8 @@ import pytest
 import torch
 
 from latent_ops import metrics
-from scripts import bed
-from scripts.bed import GraphError
+from scripts import host
+from scripts.host import GraphError
 from tests.in_comfyui import graphs
 
 SDE = "dpmpp_2m_sde"
@@ -76,7 +76,7 @@ def test_the_step_noise_of_a_window_is_the_slice_of_the_whole_walks(comfy, sampl
     """At every step the noise sampler gives a window's frames exactly the whole walk's step noise."""
     from comfy.k_diffusion.sampling import default_noise_sampler
 
-    walk_sampler = bed.pack_module("walk_sampler")
+    walk_sampler = host.pack_module("walk_sampler")
     sigmas = torch.tensor([14.6, 3.0, 0.7, 0.0])
     whole_noise = seed_walk_noise(comfy, 3, 4, 6)
     part_noise = seed_walk_noise(comfy, 3, 4, 6, start_frame=4, frame_count=2)

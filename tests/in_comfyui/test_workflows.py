@@ -1,4 +1,4 @@
-"""Bundled workflows: built from scripts/build_workflows.py, valid for the real ComfyUI, rendered."""
+"""Bundled workflows: built from tools/build_workflows.py, valid for the real ComfyUI, rendered."""
 
 import io
 import json
@@ -9,15 +9,16 @@ import numpy as np
 import pytest
 from PIL import Image, ImageSequence
 
-from scripts import bed, build_workflows, thumbnails
+from scripts import host
 from scripts.render import apply_overrides, video_outputs
 from scripts.workflow import FRONTEND_ONLY, load, read_widgets, ui_to_api
 from tests.in_comfyui import families, graphs
+from tools import build_workflows, thumbnails
 
 WORKFLOWS = sorted(build_workflows.WORKFLOWS.glob("*.json"))
 TEST_SETTINGS = [("ckpt_name", graphs.TEST_CHECKPOINT), ("width", "64"), ("height", "64"), ("steps", "3")]
 FAMILY_WORKFLOWS = {"meander_sdxl_seed_walk", "meander_flux_noise_loop", "meander_wan_clip_walk"}
-"""Workflows for other model families: rendered with scripts/make_models.py's small models."""
+"""Workflows for other model families: rendered with tools/make_models.py's small models."""
 TEXT_STACK_TOO_LARGE = {"meander_flux_noise_loop": (256, 768), "meander_wan_clip_walk": (512, None)}
 """Workflows whose text encoders (T5-XXL, UMT5-XXL: 4.7 G and 5.7 G parameters, fixed configs) cannot be
 built on a CPU: their prompts become stored conditioning of the encoder's shape (tokens x 4096, and the
@@ -64,14 +65,14 @@ def test_every_builder_has_its_committed_workflow(node_info):
     assert sorted(built) == [p.name for p in WORKFLOWS]
     for name, text in built.items():
         committed = (build_workflows.WORKFLOWS / name).read_text()
-        if bed.host_version() == build_workflows.BUILT_ON:
+        if host.host_version() == build_workflows.BUILT_ON:
             assert committed == text, f"{name} is stale: run make workflows"
         else:
             assert ui_to_api(json.loads(committed), node_info) == ui_to_api(json.loads(text), node_info), name
 
 
 def test_every_workflow_has_a_thumbnail_of_its_walk():
-    """workflows/NAME.jpg is what scripts/thumbnails.py draws of BUNDLED[NAME].thumbnail (up to JPEG rounding)."""
+    """workflows/NAME.jpg is what tools/thumbnails.py draws of BUNDLED[NAME].thumbnail (up to JPEG rounding)."""
     assert sorted(p.stem for p in build_workflows.WORKFLOWS.glob("*.jpg")) == [p.stem for p in WORKFLOWS]
     for name, bundled in build_workflows.BUNDLED.items():
         with Image.open(build_workflows.WORKFLOWS / f"{name}.jpg") as saved:

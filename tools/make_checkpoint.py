@@ -4,7 +4,7 @@ The UNet is SD1.5's at 320 channels and context 768 (what ComfyUI's SD15 detecti
 with one level of one block, so it is small and fast; CLIP-L and the KL VAE are complete (ComfyUI
 builds them from fixed configs). The modules are built on the meta device to read their shapes,
 then filled with seeded Gaussians scaled by 1 / sqrt(fan_in); norm weights 1, biases 0. Its
-images are abstract: the weights are random. Needs ComfyUI importable (scripts.bed.boot does it).
+images are abstract: the weights are random. Needs ComfyUI importable (scripts.host.boot does it).
 """
 
 from __future__ import annotations
@@ -126,14 +126,14 @@ def make_clip_vision(path: Path, seed: int = 0) -> Path:
 
 
 def main() -> None:
-    from scripts import bed
+    from scripts import host
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("path", type=Path, help="where to write the .safetensors file")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--full", action="store_true", help="SD1.5's full-size UNet (about 2 GB)")
     args = parser.parse_args()
-    bed.import_comfy_path()
+    host.import_comfy_path()
     print(make_checkpoint(args.path, args.seed, args.full))
 
 

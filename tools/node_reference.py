@@ -1,6 +1,6 @@
 """Writes docs/NODES.md, the node reference, from the nodes' own schemas (`make docs`).
 
-    .venv/bin/python -m scripts.node_reference [--check]
+    .venv/bin/python -m tools.node_reference [--check]
 
 Boots ComfyUI (CPU) on a temporary base, reads every node of the pack's NODES list through its V3
 `define_schema()`, and writes each node's name, id, category and description, a table of its
@@ -17,12 +17,12 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from scripts import bed
+from scripts import host
 
-PAGE = bed.REPO / "docs" / "NODES.md"
+PAGE = host.REPO / "docs" / "NODES.md"
 HEADER = """# Node reference
 
-Generated from the nodes' own schemas by `make docs` (`python -m scripts.node_reference`) on ComfyUI
+Generated from the nodes' own schemas by `make docs` (`python -m tools.node_reference`) on ComfyUI
 0.3.75: every node of the pack, its description, and each input and output with the tooltip the
 editor shows (choices read from the host, such as the Walk Sampler's samplers, are 0.3.75's; newer
 hosts list more).
@@ -91,7 +91,7 @@ def anchor(display_name: str, node_id: str) -> str:
 
 def pack_nodes() -> list[type]:
     """The pack's NODES list (nodes/__init__.py) as ComfyUI loaded it."""
-    package = bed.node_classes()["MeanderSeedWalk"].__module__.rsplit(".", 1)[0]
+    package = host.node_classes()["MeanderSeedWalk"].__module__.rsplit(".", 1)[0]
     return list(sys.modules[package].NODES)
 
 
@@ -99,15 +99,15 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="exit 1 when docs/NODES.md is stale; write nothing")
     args = parser.parse_args(argv)
-    bed.boot(Path(tempfile.mkdtemp(prefix="meander-docs-")))
+    host.boot(Path(tempfile.mkdtemp(prefix="meander-docs-")))
     text = page(pack_nodes())
     if args.check:
         if not PAGE.is_file() or PAGE.read_text() != text:
-            print(f"{PAGE.relative_to(bed.REPO)} is stale: run make docs", file=sys.stderr)
+            print(f"{PAGE.relative_to(host.REPO)} is stale: run make docs", file=sys.stderr)
             sys.exit(1)
         return
     PAGE.write_text(text)
-    print(f"wrote {PAGE.relative_to(bed.REPO)}")
+    print(f"wrote {PAGE.relative_to(host.REPO)}")
 
 
 if __name__ == "__main__":

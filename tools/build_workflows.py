@@ -2,7 +2,7 @@
 
 Run `make workflows` after changing a node's inputs; the tests fail while a committed workflow
 differs from what this builds. Each NAME.json gets NAME.jpg, the picture ComfyUI's template
-browser shows for it: the Thumbnail of its BUNDLED entry, drawn by scripts/thumbnails.py. One
+browser shows for it: the Thumbnail of its BUNDLED entry, drawn by tools/thumbnails.py. One
 BUNDLED entry per workflow holds all of it. The workflows are built on the oldest ComfyUI the
 pack supports (BUILT_ON): a newer frontend reads an older workflow's widgets in order and fills
 the widgets its host added, while an older frontend cannot read a newer host's dynamic widgets.
@@ -18,8 +18,9 @@ from pathlib import Path
 import torch
 
 from latent_ops import embedding, noise, walks
-from scripts import bed
-from scripts.thumbnails import (
+from scripts import host
+from scripts.workflow import NodeInfo, UIGraph, dump, node_info_of
+from tools.thumbnails import (
     COLOURS,
     LATENT,
     Paths,
@@ -31,10 +32,9 @@ from scripts.thumbnails import (
     seed_walk_frames,
     window_colours,
 )
-from scripts.thumbnails import render as render_thumbnail
-from scripts.workflow import NodeInfo, UIGraph, dump, node_info_of
+from tools.thumbnails import render as render_thumbnail
 
-WORKFLOWS = bed.REPO / "workflows"
+WORKFLOWS = host.REPO / "workflows"
 BUILT_ON = "0.3.75"
 """The ComfyUI version the committed workflows are built on (pyproject's requires-comfyui floor)."""
 THUMBNAIL_QUALITY = 88
@@ -45,7 +45,7 @@ WAN_MODEL = "wan2.1_t2v_1.3B_fp16.safetensors"
 TEST_MODELS = {"sdxl": "meander-test-sdxl.safetensors", "flux": "meander-test-flux.safetensors",
                "flux-vae": "meander-test-flux-vae.safetensors", "wan": "meander-test-wan.safetensors",
                "wan-vae": "meander-test-wan-vae.safetensors"}
-"""The small random-weight models (scripts/make_models.py) the tests render the family workflows with."""
+"""The small random-weight models (tools/make_models.py) the tests render the family workflows with."""
 NEGATIVE = "blurry, low quality, watermark, text"
 
 
@@ -760,7 +760,7 @@ def image_walk(node_info: NodeInfo) -> dict:
 class Bundled:
     """A bundled workflow: its builder, its template thumbnail, and how the tests render it small and fast.
 
-    `thumbnail` is drawn into NAME.jpg (scripts/thumbnails.py). `test_overrides` are --set
+    `thumbnail` is drawn into NAME.jpg (tools/thumbnails.py). `test_overrides` are --set
     NAME=VALUE pairs applied on top of the test model, 64x64 and 3 steps; `test_frames` is the
     number of frames the test render must then write.
     """
@@ -918,11 +918,11 @@ def build_all(node_info: NodeInfo) -> dict[str, str]:
 
 
 def main() -> None:
-    if bed.host_version() != BUILT_ON:
+    if host.host_version() != BUILT_ON:
         raise SystemExit(f"build the bundled workflows on ComfyUI {BUILT_ON} (`make workflows` without COMFYUI_DIR), "
-                         f"not {bed.host_version()}: older frontends cannot read a newer host's widgets")
-    comfy = bed.boot(Path(tempfile.mkdtemp(prefix="meander-build-")))
-    for name, text in build_all(node_info_of(bed.node_classes())).items():
+                         f"not {host.host_version()}: older frontends cannot read a newer host's widgets")
+    comfy = host.boot(Path(tempfile.mkdtemp(prefix="meander-build-")))
+    for name, text in build_all(node_info_of(host.node_classes())).items():
         (WORKFLOWS / name).write_text(text)
         print(f"wrote {WORKFLOWS / name}")
     for name, bundled in BUNDLED.items():

@@ -1,9 +1,9 @@
-"""Runs a real ComfyUI in this process: boot it on a base directory, run API-format graphs.
+"""The in-process ComfyUI host of the render: boot a real ComfyUI on a base directory, run API-format graphs.
 
 ComfyUI keeps global state, so one process boots one ComfyUI (`boot` returns the same Bed on a
-second call). The ComfyUI tree is $COMFYUI_DIR, or the one scripts/setup.sh extracted into
-.comfyui/ComfyUI. The base directory holds custom_nodes/ (this pack, linked), models/, input/,
-output/, temp/ and user/, so a run never writes into the ComfyUI tree or the user's folders.
+second call). The ComfyUI tree is $COMFYUI_DIR, or .comfyui/ComfyUI beside the pack (where the test
+bed's `make setup` extracts one). The base directory holds custom_nodes/ (this pack, linked), models/,
+input/, output/, temp/ and user/, so a run never writes into the ComfyUI tree or the user's folders.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
@@ -26,10 +27,10 @@ EXAMPLE_IMAGE = "example.png"
 
 
 def comfy_dir() -> Path:
-    """The ComfyUI tree: $COMFYUI_DIR or .comfyui/ComfyUI (made by scripts/setup.sh)."""
+    """The ComfyUI tree: $COMFYUI_DIR or .comfyui/ComfyUI beside the pack (made by `make setup`)."""
     path = Path(os.environ.get("COMFYUI_DIR") or REPO / ".comfyui" / "ComfyUI").resolve()
     if not (path / "main.py").is_file():
-        raise FileNotFoundError(f"no ComfyUI at {path}: run scripts/setup.sh (or set COMFYUI_DIR)")
+        raise FileNotFoundError(f"no ComfyUI at {path}: set COMFYUI_DIR to your ComfyUI folder")
     return path
 
 
@@ -39,12 +40,18 @@ def host_version() -> str:
     return text.split("__version__", 1)[1].split("=", 1)[1].split()[0].strip("\"'")
 
 
+def comfy_nodes() -> ModuleType:
+    """ComfyUI's own top-level `nodes` module (its core nodes and the custom-node loader), named so
+    that no reader takes it for this pack's nodes/ folder."""
+    return importlib.import_module("nodes")
+
+
 def node_classes() -> dict[str, type]:
-    """ComfyUI's NODE_CLASS_MAPPINGS (its top-level `nodes` module, not this pack's nodes/ folder)."""
-    return importlib.import_module("nodes").NODE_CLASS_MAPPINGS
+    """ComfyUI's NODE_CLASS_MAPPINGS: every node class it registered, core and custom."""
+    return comfy_nodes().NODE_CLASS_MAPPINGS
 
 
-def pack_module(name: str):
+def pack_module(name: str) -> ModuleType:
     """The pack's nodes/<name>.py as ComfyUI loaded it (ComfyUI names the pack's package after its folder,
     so it is reached through a node class's module, never imported a second time by name)."""
     package = node_classes()["MeanderSeedWalk"].__module__.rsplit(".", 1)[0]
@@ -229,8 +236,7 @@ def boot(base: Path, cpu: bool = True, cache: bool = False) -> Bed:
     args.disable_api_nodes = True
     import utils.extra_config  # noqa: F401  (before nodes: nodes puts comfy/ first on sys.path)
 
-    comfy_nodes = importlib.import_module("nodes")  # ComfyUI's top-level nodes module, not this pack's nodes/
-    asyncio.run(comfy_nodes.init_extra_nodes(init_custom_nodes=True, init_api_nodes=False))
+    asyncio.run(comfy_nodes().init_extra_nodes(init_custom_nodes=True, init_api_nodes=False))
     if "MeanderSeedWalk" not in node_classes():
         raise RuntimeError(f"ComfyUI did not load the pack from {base / 'custom_nodes' / PACK_NAME}")
     _BED = Bed(base, cache)
