@@ -26,8 +26,9 @@ render: setup
 render-newest: setup-newest
 	$(NEWEST) -m tools.render_demo $(RENDER_ARGS)
 
-workflows: setup
+workflows: setup setup-newest
 	$(PY) -m tools.build_workflows
+	$(NEWEST) -m tools.build_workflows
 
 docs: setup
 	$(PY) -m tools.node_reference

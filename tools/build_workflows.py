@@ -6,6 +6,7 @@ browser shows for it: the Thumbnail of its BUNDLED entry, drawn by tools/thumbna
 BUNDLED entry per workflow holds all of it. The workflows are built on the oldest ComfyUI the
 pack supports (BUILT_ON): a newer frontend reads an older workflow's widgets in order and fills
 the widgets its host added, while an older frontend cannot read a newer host's dynamic widgets.
+The few that need a newer host (`newer_host`) are built on the newest one, with its widgets.
 """
 
 from __future__ import annotations
@@ -684,14 +685,20 @@ def flux_noise_loop(node_info: NodeInfo) -> dict:
     return g.to_json()
 
 
-def wan_clip_walk(node_info: NodeInfo) -> dict:
-    """A seed walk of whole clips on Wan 2.1: each walk frame is one clip of the video latent's shape."""
-    g = UIGraph(node_info)
+def _wan(g: UIGraph) -> tuple:
+    """Wan 2.1 text-to-video's loaders (diffusion model, UMT5 text encoder, VAE) and its sampling shift, grouped."""
     unet = g.add("UNETLoader", (40, 120), {"unet_name": WAN_MODEL, "weight_dtype": "default"})
     clip = g.add("CLIPLoader", (40, 260), {"clip_name": "umt5_xxl_fp8_e4m3fn_scaled.safetensors", "type": "wan"})
     vae = g.add("VAELoader", (40, 400), {"vae_name": "wan_2.1_vae.safetensors"})
     shift = g.add("ModelSamplingSD3", (40, 520), {"shift": 8.0}, {"model": (unet, 0)})
     g.group("1. Wan 2.1: model, text encoder, VAE", [unet, clip, vae, shift])
+    return unet, clip, vae, shift
+
+
+def wan_clip_walk(node_info: NodeInfo) -> dict:
+    """A seed walk of whole clips on Wan 2.1: each walk frame is one clip of the video latent's shape."""
+    g = UIGraph(node_info)
+    _, clip, vae, shift = _wan(g)
     pos = g.add("CLIPTextEncode", (40, 640), {"text": "a red kite flying over green hills, gentle wind"},
                 {"clip": (clip, 0)}, title="Prompt")
     neg = g.add("CLIPTextEncode", (40, 900), {"text": NEGATIVE}, {"clip": (clip, 0)}, title="Negative prompt")
@@ -718,6 +725,67 @@ def wan_clip_walk(node_info: NodeInfo) -> dict:
         "seeds (3). `fps` 16 is Wan's.",
         (440, 620), (340, 460))
     return g.to_json()
+
+
+def _wan_travel(node_info: NodeInfo, prompts: list[str], keyframe_frames: str, length: int, loop: bool,
+                prefix: str, note: str) -> dict:
+    """Wan 2.1 text-to-video of one long video whose prompt travels along its timeline: Video Conditioning Travel
+    over keyframe prompts, sampled in WanContextWindowsManual's windows with split_conds_to_windows."""
+    g = UIGraph(node_info)
+    _, clip, vae, shift = _wan(g)
+    keys = [g.add("CLIPTextEncode", (40, 640 + 200 * i), {"text": text}, {"clip": (clip, 0)},
+                  title=f"Keyframe {i + 1}") for i, text in enumerate(prompts)]
+    neg = g.add("CLIPTextEncode", (40, 640 + 200 * len(prompts)), {"text": NEGATIVE}, {"clip": (clip, 0)},
+                title="Negative prompt")
+    g.group("2. Keyframe prompts", [*keys, neg])
+    latent = g.add("EmptyHunyuanLatentVideo", (440, 120), {"width": 832, "height": 480, "length": length,
+                                                           "batch_size": 1}, title="The video's latent (batch 1)")
+    travel = g.add("MeanderVideoConditioningTravel", (440, 330), {
+        "keyframe_frames": keyframe_frames, "frames_per_latent": 4, "loop": loop},
+        {**{f"conditioning_{i + 1}": (key, 0) for i, key in enumerate(keys)}, "video_latent": (latent, 0)},
+        title="Video conditioning travel: one entry per latent frame")
+    windows = g.add("WanContextWindowsManual", (440, 820), {
+        "context_length": 81, "context_overlap": 32,
+        "context_schedule": "looped_uniform" if loop else "standard_uniform", "context_stride": 1,
+        "closed_loop": loop, "fuse_method": "pyramid", "freenoise": True, "retain_first_frame": False,
+        "split_conds_to_windows": True}, {"model": (shift, 0)}, title="Context windows (split_conds_to_windows on)")
+    g.group("3. Travel along the video's timeline", [latent, travel, windows])
+    guider = g.add("CFGGuider", (820, 120), {"cfg": 6.0}, {"model": (windows, 0), "positive": (travel, 0),
+                                                        "negative": (neg, 0)})
+    seed = g.add("RandomNoise", (820, 20), {"noise_seed": 42})
+    _sample_decode_save(g, (guider, 0), (windows, 0), (vae, 0), (seed, 0), (latent, 0), prefix, 820,
+                        scheduler="simple", steps=30, fps=16.0, extra=(seed,))
+    g.note(note + "\n\n**Change:** the model files (1), the keyframe prompts (2), `keyframe_frames` (video frames, "
+           "one per prompt), the video's size and `length` (3), `context_length` and `context_overlap` (video "
+           "frames). Needs ComfyUI 0.33.0 or newer (context windows that split conditionings). `fps` 16 is Wan's.",
+           (440, 1150), (340, 420))
+    return g.to_json()
+
+
+def wan_prompt_travel(node_info: NodeInfo) -> dict:
+    """A 15 s Wan 2.1 video whose prompt travels through three keyframes along its timeline."""
+    return _wan_travel(
+        node_info, ["a forest in spring, fresh green leaves, morning light",
+                    "the same forest in summer, deep green, golden afternoon sun",
+                    "the same forest in autumn, red and orange leaves falling"],
+        "0, 120, 240", 241, False, "meander/wan_prompt_travel",
+        "## Prompt travel along one Wan video\n"
+        "One 241-frame video (61 latent frames) whose prompt travels from spring to summer to autumn. "
+        "`Video Conditioning Travel` makes one conditioning entry per latent frame: entry r is the walk (slerp) "
+        "between the keyframe prompts at video frame 4 r. ComfyUI samples the long latent in overlapping context "
+        "windows, and with `split_conds_to_windows` every window takes the entry of its middle latent frame, so the "
+        "scene changes along the video's own time axis instead of cutting between clips.")
+
+
+def wan_loop_travel(node_info: NodeInfo) -> dict:
+    """A seamlessly looping Wan 2.1 video whose prompt travels to a second keyframe and back."""
+    return _wan_travel(
+        node_info, ["a lighthouse on a cliff by day, calm sea", "the same lighthouse at night, beam sweeping, stars"],
+        "0, 80", 161, True, "meander/wan_loop_travel",
+        "## A looping prompt travel on Wan\n"
+        "One 161-frame video from day to night and back: with `loop` the travel walks from the last keyframe back to "
+        "the first, and the context windows use the looped schedule with `closed_loop`, so the last frames lead into "
+        "the first and the video plays as a seamless loop.")
 
 
 def image_walk(node_info: NodeInfo) -> dict:
@@ -769,6 +837,9 @@ class Bundled:
     thumbnail: Thumbnail
     test_overrides: tuple[tuple[str, str], ...]
     test_frames: int
+    newer_host: bool = False
+    """Needs what hosts newer than BUILT_ON have (context windows that split conditionings): built on the newest
+    host, with its widgets, and tested there only."""
 
 
 BUNDLED: dict[str, Bundled] = {
@@ -897,6 +968,21 @@ BUNDLED: dict[str, Bundled] = {
                   "clip, the last seed B's", lambda: [Paths([Walk("4 clips", seed_walk_frames(4))])]),
         (("unet_name", TEST_MODELS["wan"]), ("vae_name", TEST_MODELS["wan-vae"]), ("frames", "2"),
          ("length", "5")), 10),
+    "meander_wan_prompt_travel": Bundled(
+        wan_prompt_travel,
+        Thumbnail("Prompt travel along a Wan video", "one long video whose prompt travels from keyframe to keyframe: "
+                  "each context window samples with the walk at its middle",
+                  lambda: [Paths([Walk("3 keyframes", embedding.keyframe_walk(prompt_keys(3), [0, 8, 16], 17))])]),
+        (("unet_name", TEST_MODELS["wan"]), ("vae_name", TEST_MODELS["wan-vae"]), ("length", "33"),
+         ("context_length", "17"), ("context_overlap", "8"), ("keyframe_frames", "0, 16, 32")), 33, newer_host=True),
+    "meander_wan_loop_travel": Bundled(
+        wan_loop_travel,
+        Thumbnail("Looping prompt travel on Wan", "to a second keyframe and back in one video: looped context "
+                  "windows close the loop",
+                  lambda: [Paths([Walk("2 keyframes, looped", embedding.keyframe_walk(prompt_keys(2), [0, 8], 16,
+                                                                                       closed=True))], closed=True)]),
+        (("unet_name", TEST_MODELS["wan"]), ("vae_name", TEST_MODELS["wan-vae"]), ("length", "33"),
+         ("context_length", "17"), ("context_overlap", "8"), ("keyframe_frames", "0, 16")), 33, newer_host=True),
     "meander_image_walk": Bundled(
         image_walk,
         Thumbnail("Walk between two images", "each image inverted to the noise that samples back into it, then "
@@ -906,11 +992,21 @@ BUNDLED: dict[str, Bundled] = {
 }
 
 
-def build_all(node_info: NodeInfo) -> dict[str, str]:
-    """file name -> JSON text of every bundled workflow."""
+def built_here(version: str) -> list[str]:
+    """The bundled workflows a host of `version` builds: those of BUILT_ON on it, those of a newer host on any other."""
+    return [name for name, bundled in BUNDLED.items() if bundled.newer_host == (version != BUILT_ON)]
+
+
+def runs_on(name: str, version: str) -> bool:
+    """Whether the bundled workflow `name` loads and renders on a host of `version`."""
+    return not BUNDLED[name].newer_host or version != BUILT_ON
+
+
+def build_all(node_info: NodeInfo, names: list[str] | None = None) -> dict[str, str]:
+    """file name -> JSON text of the bundled workflows `names` (all where None)."""
     out = {}
-    for name, bundled in BUNDLED.items():
-        workflow = bundled.build(node_info)
+    for name in BUNDLED if names is None else names:
+        workflow = BUNDLED[name].build(node_info)
         if not isinstance(workflow, dict):
             raise TypeError(f"the builder of {name} returned {type(workflow).__name__}, not a workflow")
         out[f"{name}.json"] = dump(workflow)
@@ -918,19 +1014,17 @@ def build_all(node_info: NodeInfo) -> dict[str, str]:
 
 
 def main() -> None:
-    if host.host_version() != BUILT_ON:
-        raise SystemExit(f"build the bundled workflows on ComfyUI {BUILT_ON} (`make workflows` without COMFYUI_DIR), "
-                         f"not {host.host_version()}: older frontends cannot read a newer host's widgets")
+    """Builds, on this host, the workflows built here (built_here): `make workflows` runs it on both hosts."""
     comfy = host.boot(Path(tempfile.mkdtemp(prefix="meander-build-")))
-    for name, text in build_all(node_info_of(host.node_classes())).items():
+    names = built_here(host.host_version())
+    for name, text in build_all(node_info_of(host.node_classes()), names).items():
         (WORKFLOWS / name).write_text(text)
         print(f"wrote {WORKFLOWS / name}")
-    for name, bundled in BUNDLED.items():
+    for name in names:
         path = WORKFLOWS / f"{name}.jpg"
-        render_thumbnail(bundled.thumbnail).save(path, quality=THUMBNAIL_QUALITY)
+        render_thumbnail(BUNDLED[name].thumbnail).save(path, quality=THUMBNAIL_QUALITY)
         print(f"wrote {path}")
     del comfy
-
 
 if __name__ == "__main__":
     main()

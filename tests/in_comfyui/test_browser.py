@@ -22,7 +22,7 @@ from scripts import host
 from scripts.workflow import FRONTEND_ONLY, load, read_widgets, ui_to_api
 from tests.in_comfyui.conftest import seed_settings, start_server, stop_server
 from tests.in_comfyui.graphs import TEST_CHECKPOINT
-from tests.in_comfyui.test_workflows import WORKFLOWS
+from tests.in_comfyui.test_workflows import TIMELINE_WORKFLOWS, WORKFLOWS, here
 from video_ops import segments
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -176,6 +176,8 @@ def shown_previews(page, expected: dict) -> dict:
 
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.stem)
 def test_workflow_loads_in_the_frontend_with_no_missing_node(editor, path: Path, node_info):
+    if not here(path):
+        pytest.skip(f"{path.stem} is for hosts newer than this one")
     ui = load(path)
     page = editor.page
     state = page.evaluate(
@@ -208,7 +210,7 @@ def test_workflow_loads_in_the_frontend_with_no_missing_node(editor, path: Path,
     assert theirs == {k: {"class_type": v["class_type"], "inputs": v["inputs"]} for k, v in ours.items()}
     assert not any(n["class_type"] in FRONTEND_ONLY for n in state["api"].values())
     walk_ids = [k for k, n in nodes.items() if "frame_count" in state["widgets"][k]]
-    assert walk_ids
+    assert walk_ids or path.stem in TIMELINE_WORKFLOWS
     expected = {k: expected_preview(nodes[k]["type"], ours[k]["inputs"]) for k in walk_ids}
     assert shown_previews(page, expected) == expected
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
