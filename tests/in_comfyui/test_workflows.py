@@ -136,6 +136,19 @@ def test_workflow_renders_a_video_with_every_frame(path: Path, comfy, node_info,
         frames = decoded_frames(video)
         assert len(frames) == build_workflows.BUNDLED[path.stem].test_frames, video.name
         assert frames[0].shape[:2] == (64, 64)
+        if path.stem in TIMELINE_WORKFLOWS:
+            save_strip(frames, ARTIFACTS / f"strip_{path.stem}.jpg")
+
+
+ARTIFACTS = host.REPO / "renders" / "test-artifacts"
+
+
+def save_strip(frames: list, out: Path, count: int = 9) -> None:
+    """`count` frames spread evenly over the video, side by side, each shown at twice its size."""
+    picked = [frames[round(i * (len(frames) - 1) / (count - 1))] for i in range(count)]
+    strip = Image.fromarray(np.concatenate(picked, axis=1))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    strip.resize((strip.width * 2, strip.height * 2), Image.NEAREST).save(out, quality=90)
 
 
 def decoded_frames(video: Path) -> list:
