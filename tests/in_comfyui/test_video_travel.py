@@ -185,3 +185,24 @@ def test_bad_inputs_name_the_input_and_the_fix(models, splits):
     with pytest.raises(GraphError, match=r"video_latent has shape \(1, 4, 8, 8\): connect the video model's empty "
                        r"latent"):
         fam.render(models, g)
+
+
+def test_video_prompt_travel_entries_are_the_schedule_at_each_latent_frame(models, splits):
+    """A schedule '0: a / 16: b' on 9 latent frames: 9 entries, entry 0 exactly a's encoding, entry 4 (video
+    frame 16) exactly b's, entry 2 halfway between (slerp per token at t = 1/2), and b held after its frame;
+    pooled outputs walk the same way."""
+    if not splits:
+        pytest.skip("this ComfyUI's context windows cannot split conditionings (its refusal is a catalogue row)")
+    from tests.in_comfyui.test_bad_inputs import FakeClip
+
+    clip = FakeClip(tokens=16, width=64)
+    out = fam.call(models, "MeanderVideoPromptTravel", clip=clip, video_latent={"samples": torch.zeros(1, 16, 9, 8, 8)},
+                   schedule="0: a\n16: b", frames_per_latent=4, loop=False, method="slerp", per="token",
+                   easing="linear", pad="repeat")[0]
+    (a, a_extra), = clip.encode_from_tokens_scheduled("a")
+    (b, b_extra), = clip.encode_from_tokens_scheduled("b")
+    assert len(out) == LATENT_FRAMES and all(cond.shape == (1, 16, 64) for cond, _ in out)
+    assert torch.equal(out[0][0], a) and torch.equal(out[4][0], b) and torch.equal(out[8][0], b)
+    assert torch.equal(out[0][1]["pooled_output"], a_extra["pooled_output"])
+    assert torch.allclose(out[2][0], embedding.interpolate_embeddings(a, b, torch.tensor([0.5]), "slerp", "token"),
+                          atol=1e-6)
