@@ -99,12 +99,17 @@ class Walk:
         raise NotImplementedError
 
     @classmethod
+    def keyframe_inputs(cls, inputs: Mapping[str, Any]) -> list[tuple[str, Any]]:
+        """(name, value) of the keyframe heads (named key_prefix...) that are given (not None), in order."""
+        return [(h.name, inputs[h.name]) for h in cls.heads
+                if h.name.startswith(cls.key_prefix) and inputs.get(h.name) is not None]
+
+    @classmethod
     def from_inputs(cls, inputs: Mapping[str, Any]) -> Walk:
         """The walk of a node's inputs (API format, or a node's execute arguments); UnknownLength where a
         widget is fed by a link. `keyframes` counts the keyframe heads that are given (not None)."""
         if cls.key_prefix:
-            inputs = {**inputs, "keyframes": sum(1 for h in cls.heads if h.name.startswith(cls.key_prefix)
-                                                 and inputs.get(h.name) is not None)}
+            inputs = {**inputs, "keyframes": len(cls.keyframe_inputs(inputs))}
         values = {}
         for f in fields(cls):
             if f.name in cls.linked:
@@ -639,6 +644,11 @@ class KeyframeTravel(Walk):
 
     def progress(self, frames: range) -> Tensor:
         return _keyframe_progress(self.positions, self.length, self.loop, self.easing, frames)
+
+    def embeddings_at(self, keyframes: Sequence[Tensor], at: Tensor) -> Tensor:
+        """The frames `at` of this walk through one entry's keyframe embeddings (embedding.keyframe_walk_at)."""
+        return embedding.keyframe_walk_at(keyframes, self.positions, self.length, at, self.loop, self.method,
+                                          self.per, self.easing)
 
 
 @dataclass(frozen=True)

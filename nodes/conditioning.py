@@ -151,9 +151,10 @@ def walk_keyframes(keys: Sequence[tuple[str, Conditioning]], walk: KeyframeTrave
         if "attention_mask" in extras and padded[0].shape[1] != conds[0].shape[1]:
             raise ValueError("these keyframes carry an attention_mask and have different token lengths: "
                              "use prompts of the same token length")
-        out.append([walk_embeddings(walk, padded, frames), extras])
+        at = torch.arange(frames.start, frames.stop)
+        out.append([walk.embeddings_at(padded, at), extras])
         if "pooled_output" in column[0][1]:
-            extras["pooled_output"] = walk_embeddings(walk, [e["pooled_output"] for _, e in column], frames)
+            extras["pooled_output"] = walk.embeddings_at([e["pooled_output"] for _, e in column], at)
     return out
 
 
@@ -169,26 +170,16 @@ def timeline_conditioning(keys: Sequence[tuple[str, Conditioning]], walk: VideoT
                          "latent frame, so give each keyframe one (a text encoder's output, no ConditioningCombine)")
     column = columns[0]
     padded = embedding.pad_tokens([cond for cond, _ in column], walk.pad)
-    at, total = walk.timeline
+    at = walk.timeline[0]
     check_memory("video_latent", len(at), PROMPT_WALK_BYTES_PER_VALUE * (padded[0].numel()
                                                                          + _pooled_values(column[0][1])),
                  f"{padded[0].numel()}-value conditioning entries", "the video's length, or use shorter prompts")
-
-    def walked(keyframes: Sequence[Tensor]) -> Tensor:
-        return embedding.keyframe_walk_at(keyframes, walk.positions, total, at, walk.loop, walk.method, walk.per,
-                                          walk.easing)
-
-    conds = walked(padded)
-    pooled = walked([e["pooled_output"] for _, e in column]) if "pooled_output" in column[0][1] else None
+    conds = walk.embeddings_at(padded, at)
+    pooled = (walk.embeddings_at([e["pooled_output"] for _, e in column], at) if "pooled_output" in column[0][1]
+              else None)
     extras = {k: v for k, v in column[0][1].items() if k != "pooled_output"}
     return [[conds[r:r + 1], extras if pooled is None else {**extras, "pooled_output": pooled[r:r + 1]}]
             for r in range(len(at))]
-
-
-def walk_embeddings(walk: KeyframeTravel, keyframes: Sequence[Tensor], frames: range) -> Tensor:
-    """The window `frames` of the walk through one entry's keyframe embeddings (embedding.keyframe_walk)."""
-    return embedding.keyframe_walk(keyframes, walk.positions, walk.length, walk.loop, walk.method, walk.per,
-                                   walk.easing, frames.start, len(frames))
 
 
 def _pooled_values(extras: dict) -> int:

@@ -15,13 +15,10 @@ from .common import FrameLatent, WalkNoise
 from .declared import walk_schema
 from .validate import check_finite, check_noise_walk_memory
 
-KEY_NAMES = ("a", "b", "c", "d")
-"""Keyframe inputs: a and b required, c and d optional."""
 
-
-def connected(prefix: str, values: dict) -> list[tuple[str, object]]:
-    """(name, value) of the connected keyframe inputs, in order; c without d is fine, d without c is not."""
-    named = [(f"{prefix}{k}", values.get(f"{prefix}{k}")) for k in KEY_NAMES]
+def connected(walk: type[walks.LatentWalk], values: dict) -> list[tuple[str, object]]:
+    """(name, value) of the walk's connected keyframe inputs, in order; c without d is fine, d without c is not."""
+    named = [(h.name, values.get(h.name)) for h in walk.heads if h.name.startswith(walk.key_prefix)]
     last = max(i for i, (_, v) in enumerate(named) if v is not None)
     gaps = [name for name, v in named[:last] if v is None]
     if gaps:
@@ -55,7 +52,7 @@ class MeanderLatentWalk(io.ComfyNode):
 
     @classmethod
     def execute(cls, start_frame: int, frame_count: int, **inputs) -> io.NodeOutput:
-        named = connected("latent_", inputs)
+        named = connected(walks.LatentWalk, inputs)
         latents = stack_keyframes([(n, v["samples"]) for n, v in named], "latent",
                                   "encode or sample every keyframe at the same width and height (and model)")
         walk = walks.LatentWalk.from_inputs(inputs)
@@ -143,7 +140,7 @@ class MeanderImageWalk(io.ComfyNode):
 
     @classmethod
     def execute(cls, guider, sigmas: Tensor, vae, start_frame: int, frame_count: int, **inputs) -> io.NodeOutput:
-        named = connected("image_", inputs)
+        named = connected(walks.ImageWalk, inputs)
         images = stack_keyframes(named, "image", "scale the images to one size (ImageScale) before the walk")
         plan = walks.ImageWalk.from_inputs(inputs)
         correction, fresh_noise, seed, refine = plan.correction, plan.fresh_noise, plan.seed, plan.refine

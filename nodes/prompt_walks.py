@@ -44,8 +44,7 @@ class MeanderConditioningTravel(io.ComfyNode):
     def execute(cls, conditioning_1, conditioning_2, start_frame: int, frame_count: int, width: int, height: int,
                 latent_shape: dict | None = None, **inputs) -> io.NodeOutput:
         inputs = {**inputs, "conditioning_1": conditioning_1, "conditioning_2": conditioning_2}
-        keys = [(h.name, inputs.get(h.name)) for h in walks.ConditioningTravel.heads
-                if not h.optional or inputs.get(h.name) is not None]
+        keys = walks.ConditioningTravel.keyframe_inputs(inputs)
         walk = walks.ConditioningTravel.from_inputs(inputs)
         frames = walk.window(start_frame, frame_count)
         frame = FrameLatent.of(width, height, latent_shape)

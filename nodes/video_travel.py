@@ -84,9 +84,7 @@ class MeanderVideoConditioningTravel(io.ComfyNode):
     @classmethod
     def execute(cls, video_latent: dict, **inputs) -> io.NodeOutput:
         check_host()
-        heads = walks.VideoConditioningTravel.heads
-        keys = [(h.name, inputs[h.name]) for h in heads if h.name.startswith("conditioning_")
-                and inputs.get(h.name) is not None]
+        keys = walks.VideoConditioningTravel.keyframe_inputs(inputs)
         walk = walks.VideoConditioningTravel.from_inputs({**inputs, "latent_frames": latent_frames(video_latent)})
         walk.check()
         return io.NodeOutput(timeline_conditioning(keys, walk))
