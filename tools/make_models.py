@@ -89,6 +89,28 @@ FAMILY_CLASSES = {"sd3": "SD3", "flux": "Flux", "wan": "WAN21_T2V"}
 PROBES = {"sd3": SD3_PROBE, "flux": FLUX_PROBE, "wan": WAN_PROBE}
 
 
+def _blocks(prefix: str, count: int) -> dict[str, tuple[int, ...]]:
+    """One probe key per block (`prefix.i.probe`), which is all ComfyUI's `count_blocks` reads."""
+    return {f"{prefix}.{i}.probe": (1,) for i in range(count)}
+
+
+def _wan_probe(dim: int, ffn: int, layers: int) -> dict[str, tuple[int, ...]]:
+    return {"head.modulation": (1, 2, dim), "head.head.weight": (64, dim), "blocks.0.ffn.0.weight": (ffn, dim),
+            "patch_embedding.weight": (dim, 16, 1, 2, 2), **_blocks("blocks", layers)}
+
+
+FULL_PROBES = {
+    "flux": {**FLUX_PROBE, **_blocks("double_blocks", 19), **_blocks("single_blocks", 38)},
+    "wan": _wan_probe(1536, 8960, 30),
+    "wan14b": _wan_probe(5120, 13824, 40),
+}
+"""Released sizes, for the GPU benchmark: Flux dev (19 double and 38 single blocks, 11.9 G parameters), Wan 2.1
+text-to-video 1.3B (dim 1536, ffn 8960, 30 blocks of 12 heads) and 14B (dim 5120, ffn 13824, 40 blocks of 40 heads)."""
+FULL_CLASSES = {**FAMILY_CLASSES, "wan14b": FAMILY_CLASSES["wan"]}
+WAN_VAE_FULL_DIM = 96
+"""The released Wan 2.1 VAE's width."""
+
+
 def _save(state: dict[str, torch.Tensor], path: Path) -> Path:
     """Write a safetensors file atomically (a .tmp beside it, then renamed)."""
     from safetensors.torch import save_file
@@ -100,46 +122,53 @@ def _save(state: dict[str, torch.Tensor], path: Path) -> Path:
     return path
 
 
-def _filled(module: torch.nn.Module, seed: int, prefix: str = "") -> dict[str, torch.Tensor]:
-    """The module's state dict (built on meta) filled by `_init`, in fp16 (position ids kept integer)."""
-    generator = torch.Generator().manual_seed(seed)
+def _filled(module: torch.nn.Module, seed: int, prefix: str = "", device: str = "cpu",
+            dtype: torch.dtype = torch.float16) -> dict[str, torch.Tensor]:
+    """The module's state dict (built on meta) filled by `_init` on `device`, in `dtype` (position ids kept
+    integer). A GPU fills a full-size model's billions of weights in seconds."""
+    generator = torch.Generator(device).manual_seed(seed)
     state = {}
-    for key, tensor in module.state_dict().items():
-        value = _init(key, tensor.shape, generator)
-        state[prefix + key] = value if key.endswith("position_ids") else value.to(torch.float16)
+    with torch.device(device):
+        for key, tensor in module.state_dict().items():
+            value = _init(key, tensor.shape, generator)
+            state[prefix + key] = value if key.endswith("position_ids") else value.to(dtype)
     return state
 
 
-def detected_config(family: str):
-    """ComfyUI's own model config for the family's probe tensors (meta), checked to be the right class."""
+def detected_config(family: str, full: bool = False):
+    """ComfyUI's own model config for the family's probe tensors (meta), checked to be the right class.
+
+    full=True probes the released size (FULL_PROBES, which also names `wan14b`)."""
     import comfy.model_detection
 
-    probe = {key: torch.empty(shape, device="meta") for key, shape in PROBES[family].items()}
+    probes, classes = (FULL_PROBES, FULL_CLASSES) if full else (PROBES, FAMILY_CLASSES)
+    probe = {key: torch.empty(shape, device="meta") for key, shape in probes[family].items()}
     config = comfy.model_detection.model_config_from_unet(probe, "")
-    if type(config).__name__ != FAMILY_CLASSES[family]:
-        raise RuntimeError(f"ComfyUI detects the {family} probe as {type(config).__name__}, "
-                           f"not {FAMILY_CLASSES[family]}")
+    if type(config).__name__ != classes[family]:
+        raise RuntimeError(f"ComfyUI detects the {family} probe as {type(config).__name__}, not {classes[family]}")
     return config
 
 
-def diffusion_model(family: str) -> torch.nn.Module:
+def diffusion_model(family: str, full: bool = False) -> torch.nn.Module:
     """The family's diffusion model on the meta device, built by the detected config's get_model."""
-    config = detected_config(family)
+    config = detected_config(family, full)
     with torch.device("meta"):
         return config.get_model({}, "", device="meta").diffusion_model
 
 
-def make_diffusion_model(family: str, path: Path, seed: int = 0) -> Path:
+def make_diffusion_model(family: str, path: Path, seed: int = 0, full: bool = False, device: str = "cpu") -> Path:
     """Write the family's diffusion model (for UNETLoader, keys without prefix) unless it is there.
 
-    Keys are written as the released files name them, so a file built on one host loads on every
-    host: Flux's QK-norm scales are `*_norm.scale` (newer ComfyUI names its own module's `.weight`
-    and renames released files' `.scale` on load; 0.3.75 detects Flux only by `.scale`).
+    full=True writes the released size in bf16 (FULL_PROBES; 24 GB for Flux dev, 28 GB for Wan 14B),
+    filled on `device`. Keys are written as the released files name them, so a file built on one host
+    loads on every host: Flux's QK-norm scales are `*_norm.scale` (newer ComfyUI names its own module's
+    `.weight` and renames released files' `.scale` on load; 0.3.75 detects Flux only by `.scale`).
     """
     path = Path(path)
     if path.exists():
         return path
-    state = _filled(diffusion_model(family), seed)
+    state = _filled(diffusion_model(family, full), seed, device=device,
+                    dtype=torch.bfloat16 if full else torch.float16)
     if family == "flux":
         state = {_released_flux_key(k): v for k, v in state.items()}
     return _save(state, path)
@@ -200,15 +229,17 @@ def make_sdxl_checkpoint(path: Path, seed: int = 0, full: bool = False) -> Path:
     return _save(state, path)
 
 
-def make_wan_vae(path: Path, seed: int = 0) -> Path:
-    """Write a Wan 2.1 VAE of width WAN_VAE_DIM (16 latent channels, 4x time, 8x space) unless it is there."""
+def make_wan_vae(path: Path, seed: int = 0, dim: int = WAN_VAE_DIM) -> Path:
+    """Write a Wan 2.1 VAE of width `dim` (16 latent channels, 4x time, 8x space) unless it is there.
+
+    The tests' width is WAN_VAE_DIM; the released VAE's is WAN_VAE_FULL_DIM."""
     import comfy.ldm.wan.vae
 
     path = Path(path)
     if path.exists():
         return path
     with torch.device("meta"):
-        vae = comfy.ldm.wan.vae.WanVAE(dim=WAN_VAE_DIM, z_dim=16, dim_mult=[1, 2, 4, 4], num_res_blocks=2,
+        vae = comfy.ldm.wan.vae.WanVAE(dim=dim, z_dim=16, dim_mult=[1, 2, 4, 4], num_res_blocks=2,
                                        attn_scales=[], temperal_downsample=[False, True, True], dropout=0.0)
     return _save(_filled(vae, seed), path)
 

@@ -163,3 +163,63 @@ def test_each_mode_compiles_with_the_group_norm_pass(comfy, monkeypatch, mode, c
     assert isinstance(kwargs["options"]["pre_grad_custom_pass"], host.pack_module("fast_backend").GroupNormInLayout)
     assert kwargs["options"]["triton.cudagraphs"] is cuda_graphs
     assert TORCH_COMPILE_KWARGS not in model.model_options
+
+
+@pytest.mark.parametrize(("family", "lists"), [("flux", {"double_blocks": 19, "single_blocks": 38}),
+                                               ("wan", {"blocks": 30}), ("wan14b", {"blocks": 40})])
+def test_a_transformer_is_compiled_block_by_block(comfy, family, lists):
+    """Flux dev's and Wan 2.1's released networks (built on meta by ComfyUI's own detection) are compiled
+    one block at a time, every block of every list; a UNet, whose blocks differ, is compiled whole."""
+    import folder_paths
+    from comfy.sd import load_checkpoint_guess_config
+
+    from tools import make_models
+
+    module = host.pack_module("fast_render")
+    keys = module.compile_keys(make_models.diffusion_model(family, full=True))
+    assert keys == [f"diffusion_model.{name}.{i}" for name, n in lists.items() for i in range(n)]
+    path = folder_paths.get_full_path_or_raise("checkpoints", graphs.TEST_CHECKPOINT)
+    unet = load_checkpoint_guess_config(path, output_vae=False, output_clip=False)[0]
+    assert module.compile_keys(unet.get_model_object("diffusion_model")) == ["diffusion_model"]
+
+
+def test_blocks_compiled_one_by_one_share_one_compile_and_sample_the_plain_latent(comfy, monkeypatch, caplog):
+    """Fast Walk Render on a 4-block Wan (inductor's C++ backend on this CPU): the four blocks share their
+    compiled graphs (at most two: the first block's input has other strides), with no graph break; the
+    log names what it compiled, and the sampled latent is
+    the plain model's within float rounding. Attention is PyTorch's, as on a GPU (ComfyUI's CPU default
+    reads free memory inside the block, which dynamo cannot trace)."""
+    import torch._dynamo.utils as dynamo_utils
+    from comfy.ldm.modules.attention import attention_pytorch
+    from comfy.ldm.wan import model as wan_model
+    from comfy.sample import sample as comfy_sample
+    from comfy.sd import load_diffusion_model_state_dict
+
+    from tools import make_models
+
+    probe = make_models._wan_probe(128, 256, 4)
+    monkeypatch.setitem(make_models.FULL_PROBES, "wan_test", probe)
+    monkeypatch.setitem(make_models.FULL_CLASSES, "wan_test", "WAN21_T2V")
+    state = make_models._filled(make_models.diffusion_model("wan_test", full=True), seed=3, dtype=torch.float32)
+    model = load_diffusion_model_state_dict(state, model_options={"dtype": torch.float32})
+    module = host.pack_module("fast_render")
+    monkeypatch.setattr(module, "compile_unavailable", lambda device: None)
+    monkeypatch.setattr(wan_model, "optimized_attention", attention_pytorch)
+    torch._dynamo.reset()
+    dynamo_utils.counters.clear()
+    with caplog.at_level(logging.INFO):
+        fast = fast_node(comfy).execute(model=model, mode="compile")
+    fast = (fast.args if hasattr(fast, "args") else fast.result)[0]
+    assert "compiling WanModel block by block (4 blocks), one compile per kind of block" in caplog.text
+    generator = torch.Generator().manual_seed(5)
+    cond = [[torch.randn(1, 8, 4096, generator=generator), {}]]
+    latent = torch.zeros(1, 16, 2, 4, 4)
+    noise = torch.randn(latent.shape, generator=generator)
+
+    def sample(m):
+        return comfy_sample(m, noise, 2, 3.0, "euler", "simple", cond, cond, latent)
+
+    plain, compiled = sample(model), sample(fast)
+    assert dynamo_utils.counters["stats"]["unique_graphs"] <= 2 and not dynamo_utils.counters["graph_break"]
+    assert torch.allclose(compiled, plain, rtol=1e-4, atol=1e-4 * float(plain.abs().max()))
+    torch._dynamo.reset()
