@@ -54,6 +54,9 @@ negative, one call per step) and the text encoder's output it is conditioned on.
 CARDS_GB = (24, 48, 80)
 CONTEXT_GB = 1.0
 """What a card loses before ComfyUI allocates: the CUDA context and its libraries (about 0.5 to 1 GB)."""
+COMFY_MIN_GB = 1.2
+"""ComfyUI loads a model whole only if this much stays free beside its weights (minimum_inference_memory on
+Linux: 0.8 GB plus 0.4 reserved); otherwise it keeps part of the weights in system memory (lowvram)."""
 
 
 class BenchConditioning:
@@ -172,14 +175,16 @@ def count_flops(family: str, latent: torch.Tensor) -> dict:
     return {"model_call_per_frame": call, "decode_per_frame": decode}
 
 
-def fits(peak_one_gb: float, per_frame_gb: float) -> dict:
-    """The batch that fits on each card: 1 + what the card holds beyond one frame's peak (weights included),
-    in frames of `per_frame_gb`; 0 where one frame's peak is more than the card (ComfyUI then keeps part of
-    the weights in system memory and streams them)."""
+def fits(peak_one_gb: float, model_gb: float, per_frame_gb: float) -> dict:
+    """The batch that fits whole on each card: one frame (clip) at `peak_one_gb` (weights included), or the
+    weights and ComfyUI's minimum beside them if that is more, then `per_frame_gb` for each further frame;
+    0 where even that is more than the card (ComfyUI then streams part of the weights from system memory).
+    A bigger batch does not fail: ComfyUI splits it into model calls that fit."""
+    need = max(peak_one_gb, model_gb + COMFY_MIN_GB)
     out = {}
     for card in CARDS_GB:
-        room = card - CONTEXT_GB - peak_one_gb
-        out[f"{card}GB"] = 0 if room < 0 else 1 + math.floor(room / per_frame_gb) if per_frame_gb > 0 else None
+        room = card - CONTEXT_GB - need
+        out[f"{card}GB"] = 0 if room < 0 else 1 + math.floor(room / per_frame_gb)
     return out
 
 
@@ -196,7 +201,11 @@ def main() -> None:
     parser.add_argument("--length", type=int, help="frames per clip (Wan) instead of 33")
     parser.add_argument("--small", action="store_true", help="the tests' small models (a CPU check of the plumbing)")
     parser.add_argument("--json", type=Path, help="write the figures here")
+    parser.add_argument("--tables", type=Path, nargs="+", help="print the README tables of these result files")
     args = parser.parse_args()
+    if args.tables:
+        tables(args.tables)
+        return
     if args.batch < 2:
         parser.error("--batch must be at least 2 (a walk has two ends)")
     spec = FAMILIES[args.family]
@@ -285,7 +294,7 @@ def main() -> None:
         result["checks"][f"{weights} latent_finite"] = bool(torch.isfinite(walk).all())
         if weights in args.fast_weights.split(","):
             fast_cases(result, weights, b, walk, record, render, save)
-    result["memory"] = memory_table(result["rows"], b)
+    result["memory"] = memory_table(result)
     result["ratios"] = ratios(result["rows"])
     result["partial"] = False
     save()
@@ -329,18 +338,42 @@ def ratios(rows: list[dict]) -> dict:
     return out
 
 
-def memory_table(rows: list[dict], batch: int) -> dict:
-    """Per weight dtype: peak GB at one frame and at `batch` (plain, no decode), GB per more frame, and the
-    batch that fits on each card (fits)."""
+def memory_table(result: dict) -> dict:
+    """Per weight dtype: peak GB at one frame and at the batch (plain, no decode), GB per more frame, the
+    model's size in memory and the batch that fits on each card (fits)."""
     out = {}
+    batch, rows = result["args"]["batch"], result["rows"]
     for weights in dict.fromkeys(r["weights"] for r in rows):
         peak = {r["batch"]: r["peak_gpu_gb"] for r in rows
                 if r["weights"] == weights and not r["decode"] and r["case"] in ("a_plain", "c_per_prompt")}
+        model_gb = result["checks"].get(f"{weights} model_gb", 0.0)
         if 1 in peak and batch in peak:
             per_frame = (peak[batch] - peak[1]) / (batch - 1)
             out[weights] = {"peak_gb_1": peak[1], f"peak_gb_{batch}": peak[batch], "gb_per_frame": per_frame,
-                            "fits": fits(peak[1], per_frame)}
+                            "model_gb": model_gb, "fits": fits(peak[1], model_gb, per_frame) if per_frame > 0 else {}}
     return out
+
+
+def tables(paths: list[Path]) -> None:
+    """Print the benchmarks README's tables from result files (their memory sections recomputed and saved)."""
+    for path in paths:
+        result = json.loads(path.read_text())
+        result["memory"] = memory_table(result)
+        path.write_text(json.dumps(result, indent=1, default=str))
+        unit = "clips" if result["spec"]["length"] > 1 else "frames"
+        print(f"\n{result['family']} ({path.name}): {unit}/s (share of the limit)\n")
+        print("| case | weights | B | sampling | with decode |\n| --- | --- | --- | --- | --- |")
+        rows = {(r["case"], r["weights"], r["decode"]): r for r in result["rows"]}
+        for (case, weights, decode), r in rows.items():
+            if not decode:
+                cells = [f"{x['frames_per_s']:.3f} ({100 * x['share_of_limit']:.0f}%)"
+                         for x in (r, rows.get((case, weights, True))) if x]
+                print(f"| {case} | {weights} | {r['batch']} | " + " | ".join(cells) + " |")
+        print("\n| weights | in memory | peak, 1 | per more | " + " | ".join(f"{c} GB" for c in CARDS_GB)
+              + " |\n| --- | --- | --- | --- |" + " --- |" * len(CARDS_GB))
+        for weights, m in result["memory"].items():
+            print(f"| {weights} | {m['model_gb']:.1f} GB | {m['peak_gb_1']:.1f} GB | {m['gb_per_frame']:.2f} GB | "
+                  + " | ".join(str(m["fits"][f"{c}GB"]) for c in CARDS_GB) + " |")
 
 
 if __name__ == "__main__":
