@@ -142,7 +142,8 @@ def build(base: Path, family: str, small: bool) -> tuple[str, float]:
         make_models.make_wan_vae(vae, dim=make_models.WAN_VAE_DIM if small else make_models.WAN_VAE_FULL_DIM)
     else:
         make_models.make_flux_vae(vae)
-    torch.cuda.empty_cache() if torch.cuda.is_available() else None
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
     return name, time.perf_counter() - start
 
 
