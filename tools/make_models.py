@@ -73,13 +73,19 @@ FLUX_PROBE = {
 }
 """What Flux's detection reads: hidden 3072, 16 x 2 x 2 patches, T5 4096, pooled 768, guidance (dev)."""
 
-WAN_PROBE = {
-    "head.modulation": (1, 2, 128),
-    "head.head.weight": (64, 128),
-    "blocks.0.ffn.0.weight": (256, 128),
-    "patch_embedding.weight": (128, 16, 1, 2, 2),
-}
-"""What Wan 2.1's detection reads: dim 128 (one head), ffn 256, 16 latent channels in and out, t2v."""
+def _blocks(prefix: str, count: int) -> dict[str, tuple[int, ...]]:
+    """One probe key per block (`prefix.i.probe`), which is all ComfyUI's `count_blocks` reads."""
+    return {f"{prefix}.{i}.probe": (1,) for i in range(count)}
+
+
+def _wan_probe(dim: int, ffn: int, layers: int) -> dict[str, tuple[int, ...]]:
+    """What Wan 2.1's detection reads: dim (heads of 128), ffn, 16 latent channels in and out, t2v, `layers` blocks."""
+    return {"head.modulation": (1, 2, dim), "head.head.weight": (64, dim), "blocks.0.ffn.0.weight": (ffn, dim),
+            "patch_embedding.weight": (dim, 16, 1, 2, 2), **_blocks("blocks", layers)}
+
+
+WAN_PROBE = _wan_probe(128, 256, 1)
+"""The tests' Wan 2.1: dim 128 (one head), ffn 256, one block."""
 
 WAN_VAE_DIM = 16
 
@@ -87,16 +93,6 @@ FAMILY_CLASSES = {"sd3": "SD3", "flux": "Flux", "wan": "WAN21_T2V"}
 """The `comfy.supported_models` class each diffusion model must be detected as."""
 
 PROBES = {"sd3": SD3_PROBE, "flux": FLUX_PROBE, "wan": WAN_PROBE}
-
-
-def _blocks(prefix: str, count: int) -> dict[str, tuple[int, ...]]:
-    """One probe key per block (`prefix.i.probe`), which is all ComfyUI's `count_blocks` reads."""
-    return {f"{prefix}.{i}.probe": (1,) for i in range(count)}
-
-
-def _wan_probe(dim: int, ffn: int, layers: int) -> dict[str, tuple[int, ...]]:
-    return {"head.modulation": (1, 2, dim), "head.head.weight": (64, dim), "blocks.0.ffn.0.weight": (ffn, dim),
-            "patch_embedding.weight": (dim, 16, 1, 2, 2), **_blocks("blocks", layers)}
 
 
 FULL_PROBES = {
