@@ -667,9 +667,11 @@ def flux_noise_loop(node_info: NodeInfo) -> dict:
     g.group("2. Prompt and guidance", [pos, guidance])
     loop = g.add("MeanderNoiseLoop", (440, 120), {"seed_x": 1337, "seed_y": 42, "frames": 48, "width": 1024,
                                                  "height": 1024}, title="Noise loop: the frames' noise")
-    g.group("3. Walk", [loop])
-    guider = g.add("BasicGuider", (820, 120), links={"model": (unet, 0), "conditioning": (guidance, 0)})
-    _sample_decode_save(g, (guider, 0), (unet, 0), (vae, 0), (loop, 0), (loop, 1), "meander/flux_noise_loop", 820,
+    fast = g.add("MeanderFastRender", (440, 460), {"mode": "compile"}, {"model": (unet, 0), "vae": (vae, 0)},
+                 title="Fast Walk Render: compile once")
+    g.group("3. Walk and Fast Walk Render", [loop, fast])
+    guider = g.add("BasicGuider", (820, 120), links={"model": (fast, 0), "conditioning": (guidance, 0)})
+    _sample_decode_save(g, (guider, 0), (fast, 0), (fast, 1), (loop, 0), (loop, 1), "meander/flux_noise_loop", 820,
                         scheduler="simple", steps=20)
     g.note(
         "## Noise loop on Flux dev\n"
@@ -679,9 +681,12 @@ def flux_noise_loop(node_info: NodeInfo) -> dict:
         "Flux has no negative prompt: FluxGuidance sets its guidance and BasicGuider samples without CFG. "
         "Flux's sampler needs the pooled text output, so encode prompts with a Flux text stack (DualCLIPLoader, "
         "type flux); for prompt walks on Flux, Conditioning Travel keeps `guidance` and pads T5 token lengths.\n\n"
+        "**Fast Walk Render** compiles Flux block by block (about 15 s on a fresh H100) and its VAE's decoder: "
+        "1.3x plain sampling on an H100, 1.5x with `weight_dtype` fp8_e4m3fn_fast (half the memory). On a CPU "
+        "the model and VAE pass through unchanged.\n\n"
         "**Change:** the model files (1: flux1-dev in models/diffusion_models, clip_l and t5xxl in "
         "models/text_encoders, ae in models/vae), the prompt (2), the seeds and `frames` (3).",
-        (440, 620), (340, 420))
+        (440, 640), (340, 480))
     return g.to_json()
 
 
